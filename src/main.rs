@@ -1,0 +1,24 @@
+//! The `onrecord` binary: parse arguments, run the command, turn the outcome into an exit code.
+
+mod cli;
+mod cmd;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let config = match cli::parse() {
+        Ok(config) => config,
+        Err(err) => {
+            let code = if err.use_stderr() { 2 } else { 0 };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cmd::run(&config) {
+        Ok(outcome) => ExitCode::from(outcome as u8),
+        Err(err) => {
+            eprintln!("onrecord: error: {err:#}");
+            ExitCode::from(cmd::Outcome::BadInput as u8)
+        }
+    }
+}

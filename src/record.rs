@@ -1,0 +1,686 @@
+//! The record: control statements (`knowledge/**/*.toml`), the control matrix
+//! (`mappings/controls.csv`), CUEC rows (`mappings/cuec.csv`) and extra catalogs
+//! (`mappings/frameworks/KEY.csv`), loaded into plain types.
+//!
+//! Loading never stops at the first bad line: every problem becomes a [`Diagnostic`] and the
+//! valid parts are kept, so `check` reports everything in one run. Only an unreadable record
+//! (no `knowledge/` directory, an I/O error) is an `Err`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::catalog::{self, Catalog, Entry};
+use crate::diag::{did_you_mean, line_of, Diagnostic};
+
+pub const KNOWLEDGE_DIR: &str = "knowledge";
+pub const CONTROLS_CSV: &str = "mappings/controls.csv";
+pub const CUEC_CSV: &str = "mappings/cuec.csv";
+pub const FRAMEWORKS_DIR: &str = "mappings/frameworks";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Answer {
+    #[serde(rename = "yes")]
+    Yes,
+    #[serde(rename = "no")]
+    No,
+    #[serde(rename = "partial")]
+    Partial,
+    #[serde(rename = "n/a")]
+    NotApplicable,
+}
+
+impl Answer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Answer::Yes => "yes",
+            Answer::No => "no",
+            Answer::Partial => "partial",
+            Answer::NotApplicable => "n/a",
+        }
+    }
+}
+
+impl fmt::Display for Answer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Owner {
+    #[default]
+    Company,
+    Provider,
+    Customer,
+    Shared,
+}
+
+/// A calendar date as days since 1970-01-01, so ages are a subtraction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date(pub i64);
+
+impl Date {
+    pub fn from_ymd(year: i64, month: u32, day: u32) -> Option<Date> {
+        if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+            return None;
+        }
+        // Days from civil (Howard Hinnant's algorithm).
+        let y = if month <= 2 { year - 1 } else { year };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = i64::from(month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        Some(Date(era * 146_097 + doe - 719_468))
+    }
+
+    /// Parses `YYYY-MM-DD`.
+    pub fn parse(text: &str) -> Option<Date> {
+        let mut parts = text.trim().splitn(3, '-');
+        let year = parts.next()?.parse().ok()?;
+        let month = parts.next()?.parse().ok()?;
+        let day = parts.next()?.parse().ok()?;
+        Date::from_ymd(year, month, day)
+    }
+
+    pub fn today() -> Date {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        Date((secs / 86_400) as i64)
+    }
+}
+
+/// One way customers ask a control; `answer` is set when it asks the opposite of the title.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phrasing {
+    pub text: String,
+    pub answer: Option<Answer>,
+    pub line: usize,
+}
+
+/// Where something was defined, for diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub path: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Control {
+    pub id: String,
+    pub title: String,
+    pub answer: Answer,
+    pub statement: String,
+    pub owner: Owner,
+    pub providers: Vec<String>,
+    pub area: Option<String>,
+    pub evidence: Vec<String>,
+    pub reviewed: Option<Date>,
+    pub questions: Vec<Phrasing>,
+    pub keywords: Vec<String>,
+    pub source: Source,
+    pub reviewed_line: Option<usize>,
+}
+
+/// A control's row in `controls.csv`: framework key → referenced ids, in file order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mapping {
+    pub refs: BTreeMap<String, Vec<String>>,
+    pub line: usize,
+}
+
+impl Mapping {
+    pub fn get(&self, key: &str) -> &[String] {
+        self.refs.get(key).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.refs.values().all(Vec::is_empty)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub root: PathBuf,
+    /// Sorted by knowledge file path, then position in the file.
+    pub controls: Vec<Control>,
+    /// Control id → its row in `controls.csv`.
+    pub mappings: BTreeMap<String, Mapping>,
+    /// `soc2`, `iso27001`, `cuec`, then the record's own catalogs by key.
+    pub catalogs: Vec<Catalog>,
+    /// Raw text of every file read, for fingerprinting the index.
+    pub files: Vec<(String, String)>,
+}
+
+impl Record {
+    pub fn control(&self, id: &str) -> Option<&Control> {
+        self.controls.iter().find(|c| c.id == id)
+    }
+
+    pub fn catalog(&self, key: &str) -> Option<&Catalog> {
+        self.catalogs.iter().find(|c| c.key == key)
+    }
+
+    pub fn mapping(&self, id: &str) -> Option<&Mapping> {
+        self.mappings.get(id)
+    }
+}
+
+/// A loaded record and every problem found while loading it.
+pub struct Loaded {
+    pub record: Record,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Loads the record at `root`. Problems in the files are diagnostics; only an unreadable
+/// record is an error.
+pub fn load(root: &Path) -> Result<Loaded> {
+    let knowledge = root.join(KNOWLEDGE_DIR);
+    if !knowledge.is_dir() {
+        bail!(
+            "`{}` is not a record: it has no `{KNOWLEDGE_DIR}/` directory (pass --record DIR)",
+            root.display()
+        );
+    }
+    let mut diagnostics = Vec::new();
+    let mut files = Vec::new();
+    let mut controls = Vec::new();
+    for path in toml_files(&knowledge)? {
+        let rel = relative(root, &path);
+        let text = read_text(&path)?;
+        controls.extend(parse_knowledge(&rel, &text, &mut diagnostics));
+        files.push((rel, text));
+    }
+    check_control_ids(&controls, &mut diagnostics);
+    if controls.is_empty() && diagnostics.is_empty() {
+        diagnostics.push(
+            Diagnostic::error(KNOWLEDGE_DIR, 0, "no controls found")
+                .with_hint(Some("add `[[control]]` tables to `knowledge/*.toml`".into())),
+        );
+    }
+
+    let mut catalogs = vec![catalog::soc2(), catalog::iso27001()];
+    catalogs.push(load_cuec(root, &mut files, &mut diagnostics)?);
+    catalogs.extend(load_extra_catalogs(root, &mut files, &mut diagnostics)?);
+
+    let mappings = load_mappings(root, &controls, &catalogs, &mut files, &mut diagnostics)?;
+    Ok(Loaded {
+        record: Record {
+            root: root.to_path_buf(),
+            controls,
+            mappings,
+            catalogs,
+            files,
+        },
+        diagnostics,
+    })
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("could not read `{}`", path.display()))
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Every `*.toml` below `dir`, sorted, skipping hidden entries.
+fn toml_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let entries =
+            std::fs::read_dir(&dir).with_context(|| format!("could not list `{}`", dir.display()))?;
+        for entry in entries {
+            let path = entry
+                .with_context(|| format!("could not list `{}`", dir.display()))?
+                .path();
+            let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if hidden {
+                continue;
+            }
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+// ---------------------------------------------------------------------------------------------
+// knowledge/*.toml
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    control: Vec<Spanned<RawControl>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawControl {
+    id: Spanned<String>,
+    title: String,
+    answer: Answer,
+    statement: Spanned<String>,
+    #[serde(default)]
+    owner: Owner,
+    provider: Option<OneOrMany>,
+    area: Option<String>,
+    #[serde(default)]
+    evidence: Vec<String>,
+    reviewed: Option<Spanned<toml::value::Datetime>>,
+    #[serde(default)]
+    questions: Vec<Spanned<RawPhrasing>>,
+    #[serde(default)]
+    keywords: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawPhrasing {
+    Text(String),
+    Inverse { q: String, answer: Answer },
+}
+
+/// Parses one knowledge file. A file that is valid TOML but has bad controls is parsed one
+/// `[[control]]` table at a time, so each bad control is reported and the good ones kept.
+fn parse_knowledge(path: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Control> {
+    if let Ok(file) = toml::from_str::<RawFile>(text) {
+        return convert(path, text, 0, file, diagnostics);
+    }
+    if let Err(err) = toml::from_str::<toml::Table>(text) {
+        diagnostics.push(toml_error(path, text, 0, &err, "TOML syntax error"));
+        return Vec::new();
+    }
+    let mut controls = Vec::new();
+    for (offset, chunk) in control_chunks(text) {
+        match toml::from_str::<RawFile>(chunk) {
+            Ok(file) => controls.extend(convert(path, text, offset, file, diagnostics)),
+            Err(err) => diagnostics.push(toml_error(path, text, offset, &err, "invalid control")),
+        }
+    }
+    controls
+}
+
+/// Splits a file at its `[[control]]` headers: (byte offset, text) of the preamble and of
+/// each table.
+fn control_chunks(text: &str) -> Vec<(usize, &str)> {
+    let mut starts = vec![0];
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if offset > 0 && line.trim() == "[[control]]" {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    starts.push(text.len());
+    starts.windows(2).map(|w| (w[0], &text[w[0]..w[1]])).collect()
+}
+
+fn toml_error(
+    path: &str,
+    text: &str,
+    offset: usize,
+    err: &toml::de::Error,
+    what: &str,
+) -> Diagnostic {
+    let line = err.span().map(|s| line_of(text, offset + s.start)).unwrap_or(0);
+    let message = err.message().trim().replace('\n', " ");
+    let hint = if message.starts_with("unknown field") {
+        Some("allowed keys: id, title, answer, statement, owner, provider, area, evidence, reviewed, questions, keywords".into())
+    } else if message.contains("unknown variant") {
+        Some("answer is yes | no | partial | n/a; owner is company | provider | customer | shared".into())
+    } else if message.contains("did not match any variant") {
+        Some("write a question as \"text\" or { q = \"text\", answer = \"no\" }".into())
+    } else {
+        None
+    };
+    Diagnostic::error(path, line, format!("{what}: {message}")).with_hint(hint)
+}
+
+fn convert(
+    path: &str,
+    text: &str,
+    offset: usize,
+    file: RawFile,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Control> {
+    let line = |span: std::ops::Range<usize>| line_of(text, offset + span.start);
+    let mut controls = Vec::new();
+    for raw in file.control {
+        let raw = raw.into_inner();
+        let id_line = line(raw.id.span());
+        let statement_line = line(raw.statement.span());
+        let statement = raw.statement.into_inner().trim().to_string();
+        let id = raw.id.into_inner();
+        if statement.is_empty() {
+            diagnostics.push(
+                Diagnostic::error(path, statement_line, format!("control `{id}` has an empty statement"))
+                    .with_hint(Some("write what the company does, in one to three sentences".into())),
+            );
+            continue;
+        }
+        let (reviewed, reviewed_line) = match raw.reviewed {
+            Some(date) => {
+                let at = line(date.span());
+                match date.get_ref().date {
+                    Some(d) => (
+                        Date::from_ymd(i64::from(d.year), u32::from(d.month), u32::from(d.day)),
+                        Some(at),
+                    ),
+                    None => {
+                        diagnostics.push(Diagnostic::error(path, at, "`reviewed` must be a date like 2026-09-01"));
+                        (None, Some(at))
+                    }
+                }
+            }
+            None => (None, None),
+        };
+        let questions = raw
+            .questions
+            .into_iter()
+            .map(|q| {
+                let at = line(q.span());
+                match q.into_inner() {
+                    RawPhrasing::Text(text) => Phrasing { text, answer: None, line: at },
+                    RawPhrasing::Inverse { q, answer } => Phrasing { text: q, answer: Some(answer), line: at },
+                }
+            })
+            .collect();
+        controls.push(Control {
+            id,
+            title: raw.title.trim().to_string(),
+            answer: raw.answer,
+            statement,
+            owner: raw.owner,
+            providers: match raw.provider {
+                None => Vec::new(),
+                Some(OneOrMany::One(p)) => vec![p],
+                Some(OneOrMany::Many(ps)) => ps,
+            },
+            area: raw.area,
+            evidence: raw.evidence,
+            reviewed,
+            questions,
+            keywords: raw.keywords,
+            source: Source { path: path.to_string(), line: id_line },
+            reviewed_line,
+        });
+    }
+    controls
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn check_control_ids(controls: &[Control], diagnostics: &mut Vec<Diagnostic>) {
+    let mut first: BTreeMap<&str, &Source> = BTreeMap::new();
+    for control in controls {
+        let at = &control.source;
+        if !valid_id(&control.id) {
+            diagnostics.push(
+                Diagnostic::error(&at.path, at.line, format!("control id `{}` has characters other than letters, digits, '-', '_', '.'", control.id))
+                    .with_hint(Some(format!("use `{}`", suggest_id(&control.id)))),
+            );
+        }
+        match first.get(control.id.as_str()) {
+            Some(prev) => {
+                diagnostics.push(
+                    Diagnostic::error(&at.path, at.line, format!("duplicate control id `{}`, first defined at {}:{}", control.id, prev.path, prev.line))
+                        .with_hint(Some("give each control its own id".into())),
+                );
+                diagnostics.push(Diagnostic::error(&prev.path, prev.line, format!("control id `{}` is defined again at {}:{}", control.id, at.path, at.line)));
+            }
+            None => {
+                first.insert(&control.id, at);
+            }
+        }
+    }
+}
+
+fn suggest_id(id: &str) -> String {
+    id.trim()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// mappings/*.csv
+
+/// Reads a csv file into rows of (1-based line, fields), with no header handling.
+fn csv_rows(path: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<(usize, Vec<String>)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        match record {
+            Ok(record) => {
+                let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+                let fields: Vec<String> = record.iter().map(|f| f.trim().to_string()).collect();
+                if fields.iter().any(|f| !f.is_empty()) {
+                    rows.push((line, fields));
+                }
+            }
+            Err(err) => {
+                let line = err.position().map(|p| p.line() as usize).unwrap_or(0);
+                diagnostics.push(Diagnostic::error(path, line, format!("malformed csv: {err}")));
+                break;
+            }
+        }
+    }
+    rows
+}
+
+/// Optional file: `None` when absent.
+fn read_optional(root: &Path, rel: &str, files: &mut Vec<(String, String)>) -> Result<Option<String>> {
+    let path = root.join(rel);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = read_text(&path)?;
+    files.push((rel.to_string(), text.clone()));
+    Ok(Some(text))
+}
+
+/// Splits off the header row, checking its first column is `expected`.
+fn split_header(
+    path: &str,
+    mut rows: Vec<(usize, Vec<String>)>,
+    expected: &str,
+    example: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<(Vec<String>, Vec<(usize, Vec<String>)>)> {
+    if rows.is_empty() {
+        return None;
+    }
+    let (line, header) = rows.remove(0);
+    if header.first().map(|h| h.to_lowercase()) != Some(expected.to_string()) {
+        diagnostics.push(
+            Diagnostic::error(path, line, format!("missing header row: the first line must name the columns, starting with `{expected}`"))
+                .with_hint(Some(format!("add `{example}` as the first line"))),
+        );
+        return None;
+    }
+    let header = header.into_iter().map(|h| h.to_lowercase()).collect();
+    Some((header, rows))
+}
+
+fn load_cuec(root: &Path, files: &mut Vec<(String, String)>, diagnostics: &mut Vec<Diagnostic>) -> Result<Catalog> {
+    let mut cuec = Catalog { key: catalog::CUEC.into(), name: "CUEC".into(), entries: Vec::new() };
+    let Some(text) = read_optional(root, CUEC_CSV, files)? else {
+        return Ok(cuec);
+    };
+    let rows = csv_rows(CUEC_CSV, &text, diagnostics);
+    let Some((header, rows)) = split_header(CUEC_CSV, rows, "id", "id,area,responsibility", diagnostics) else {
+        return Ok(cuec);
+    };
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let (Some(area), Some(resp)) = (column("area"), column("responsibility")) else {
+        diagnostics.push(Diagnostic::error(CUEC_CSV, 1, "the header must be `id,area,responsibility`"));
+        return Ok(cuec);
+    };
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (line, fields) in rows {
+        if fields.len() != header.len() {
+            diagnostics.push(column_count(CUEC_CSV, line, fields.len(), header.len()));
+            continue;
+        }
+        let id = fields[0].clone();
+        if let Some(prev) = seen.get(&id) {
+            diagnostics.push(Diagnostic::error(CUEC_CSV, line, format!("duplicate CUEC id `{id}`, first defined on line {prev}")));
+            continue;
+        }
+        if fields[resp].is_empty() {
+            diagnostics.push(Diagnostic::error(CUEC_CSV, line, format!("CUEC `{id}` has an empty responsibility"))
+                .with_hint(Some("say what the customer must do".into())));
+            continue;
+        }
+        seen.insert(id.clone(), line);
+        cuec.entries.push(Entry { id, title: fields[resp].clone(), group: fields[area].clone() });
+    }
+    Ok(cuec)
+}
+
+/// The record's own catalogs, `mappings/frameworks/KEY.csv`, sorted by key.
+fn load_extra_catalogs(root: &Path, files: &mut Vec<(String, String)>, diagnostics: &mut Vec<Diagnostic>) -> Result<Vec<Catalog>> {
+    let dir = root.join(FRAMEWORKS_DIR);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("could not list `{}`", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    paths.sort();
+    let mut catalogs = Vec::new();
+    for path in paths {
+        let rel = relative(root, &path);
+        let key = path.file_stem().map(|s| s.to_string_lossy().to_lowercase()).unwrap_or_default();
+        let text = read_text(&path)?;
+        files.push((rel.clone(), text.clone()));
+        if [catalog::SOC2, catalog::ISO27001, catalog::CUEC].contains(&key.as_str()) {
+            diagnostics.push(Diagnostic::warning(&rel, 0, format!("`{key}` is built in; this catalog is ignored"))
+                .with_hint(Some("rename the file to add a framework of your own".into())));
+            continue;
+        }
+        match Catalog::from_csv(&key, &key.to_uppercase(), &text) {
+            Ok(catalog) => catalogs.push(catalog),
+            Err(err) => diagnostics.push(Diagnostic::error(&rel, 1, format!("unreadable catalog: {err}"))
+                .with_hint(Some("a catalog is a csv with columns `id,title`".into()))),
+        }
+    }
+    Ok(catalogs)
+}
+
+fn column_count(path: &str, line: usize, found: usize, expected: usize) -> Diagnostic {
+    Diagnostic::error(path, line, format!("row has {found} fields, the header has {expected}"))
+        .with_hint(Some("separate several references in one cell with `;`, not `,`".into()))
+}
+
+fn load_mappings(
+    root: &Path,
+    controls: &[Control],
+    catalogs: &[Catalog],
+    files: &mut Vec<(String, String)>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<BTreeMap<String, Mapping>> {
+    let mut mappings = BTreeMap::new();
+    let Some(text) = read_optional(root, CONTROLS_CSV, files)? else {
+        diagnostics.push(Diagnostic::error(CONTROLS_CSV, 0, "the control matrix is missing")
+            .with_hint(Some("create it with the header `control,soc2,iso27001,cuec`".into())));
+        return Ok(mappings);
+    };
+    let rows = csv_rows(CONTROLS_CSV, &text, diagnostics);
+    let Some((header, rows)) = split_header(CONTROLS_CSV, rows, "control", "control,soc2,iso27001,cuec", diagnostics) else {
+        return Ok(mappings);
+    };
+    // Column index → catalog; unknown columns are reported once and their cells skipped.
+    let mut columns: Vec<Option<&Catalog>> = vec![None];
+    for key in &header[1..] {
+        let found = catalogs.iter().find(|c| &c.key == key);
+        if found.is_none() {
+            diagnostics.push(Diagnostic::error(CONTROLS_CSV, 1, format!("unknown framework column `{key}`"))
+                .with_hint(Some(format!("add a catalog `{FRAMEWORKS_DIR}/{key}.csv` with columns `id,title`, or remove the column"))));
+        }
+        columns.push(found);
+    }
+    let known: BTreeSet<&str> = controls.iter().map(|c| c.id.as_str()).collect();
+    let successors = catalog::iso2013_successors();
+    for (line, fields) in rows {
+        if fields.len() != header.len() {
+            diagnostics.push(column_count(CONTROLS_CSV, line, fields.len(), header.len()));
+            continue;
+        }
+        let id = &fields[0];
+        if !known.contains(id.as_str()) {
+            diagnostics.push(Diagnostic::error(CONTROLS_CSV, line, format!("control `{id}` is not in knowledge/"))
+                .with_hint(did_you_mean(id, known.iter().copied())));
+            continue;
+        }
+        if let Some(prev) = mappings.get(id) {
+            let prev: &Mapping = prev;
+            diagnostics.push(Diagnostic::error(CONTROLS_CSV, line, format!("duplicate row for control `{id}`, first on line {}", prev.line))
+                .with_hint(Some("merge the references into one row".into())));
+            continue;
+        }
+        let mut mapping = Mapping { refs: BTreeMap::new(), line };
+        for (cell, catalog) in fields.iter().zip(&columns).skip(1) {
+            let Some(catalog) = catalog else { continue };
+            let refs: Vec<String> = cell.split(';').map(str::trim).filter(|r| !r.is_empty()).map(String::from).collect();
+            for reference in &refs {
+                if !catalog.contains(reference) {
+                    diagnostics.push(unknown_ref(line, catalog, reference, &successors));
+                }
+            }
+            let valid = refs.into_iter().filter(|r| catalog.contains(r)).collect();
+            mapping.refs.insert(catalog.key.clone(), valid);
+        }
+        mappings.insert(id.clone(), mapping);
+    }
+    Ok(mappings)
+}
+
+fn unknown_ref(line: usize, catalog: &Catalog, reference: &str, successors: &BTreeMap<String, Vec<String>>) -> Diagnostic {
+    let hint = match successors.get(reference) {
+        Some(new) if catalog.key == catalog::ISO27001 => Some(format!(
+            "`{reference}` is an ISO 27001:2013 id; its 2022 successor is `{}`",
+            new.join("`, `")
+        )),
+        _ => did_you_mean(reference, catalog.entries.iter().map(|e| e.id.as_str())),
+    };
+    let what = match catalog.key.as_str() {
+        catalog::SOC2 => "SOC 2 criterion".to_string(),
+        catalog::ISO27001 => "ISO 27001:2022 Annex A control".to_string(),
+        catalog::CUEC => "CUEC id (not in mappings/cuec.csv)".to_string(),
+        _ => format!("{} id (not in {FRAMEWORKS_DIR}/{}.csv)", catalog.name, catalog.key),
+    };
+    Diagnostic::error(CONTROLS_CSV, line, format!("unknown {what} `{reference}`")).with_hint(hint)
+}
