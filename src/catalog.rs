@@ -87,7 +87,9 @@ pub fn iso2013_successors() -> BTreeMap<String, Vec<String>> {
     let mut reader = csv::Reader::from_reader(ISO2013_CSV.as_bytes());
     for record in reader.records().flatten() {
         if let (Some(old), Some(new)) = (record.get(0), record.get(2)) {
-            map.entry(old.to_string()).or_default().push(new.to_string());
+            map.entry(old.to_string())
+                .or_default()
+                .push(new.to_string());
         }
     }
     map
@@ -106,13 +108,23 @@ mod tests {
     fn soc2_has_61_criteria_33_common() {
         let soc2 = soc2();
         assert_eq!(soc2.entries.len(), 61);
-        let cc = soc2.entries.iter().filter(|e| e.id.starts_with("CC")).count();
+        let cc = soc2
+            .entries
+            .iter()
+            .filter(|e| e.id.starts_with("CC"))
+            .count();
         assert_eq!(cc, 33);
         for prefix in ["A1.", "C1.", "PI1.", "P"] {
             assert!(soc2.entries.iter().any(|e| e.id.starts_with(prefix)));
         }
         assert!(soc2.entries.iter().all(|e| !e.title.is_empty()));
-        assert_eq!(soc2.entries.iter().filter(|e| e.id.starts_with("PI")).count(), 5);
+        assert_eq!(
+            soc2.entries
+                .iter()
+                .filter(|e| e.id.starts_with("PI"))
+                .count(),
+            5
+        );
     }
 
     #[test]
@@ -124,7 +136,10 @@ mod tests {
         assert_eq!(count("People"), 8);
         assert_eq!(count("Physical"), 14);
         assert_eq!(count("Technological"), 34);
-        assert_eq!(iso.get("A.8.24").map(|e| e.title.as_str()), Some("Use of cryptography"));
+        assert_eq!(
+            iso.get("A.8.24").map(|e| e.title.as_str()),
+            Some("Use of cryptography")
+        );
     }
 
     #[test]
@@ -141,8 +156,14 @@ mod tests {
     fn did_you_mean_finds_typos_only() {
         use crate::diag::did_you_mean;
         let ids = ["CC6.1", "CC6.2", "CC7.1"];
-        assert_eq!(did_you_mean("CC6.10", ids), Some("did you mean `CC6.1`?".into()));
-        assert_eq!(did_you_mean("ENC-1", ["ENC-01", "IAM-01"]), Some("did you mean `ENC-01`?".into()));
+        assert_eq!(
+            did_you_mean("CC6.10", ids),
+            Some("did you mean `CC6.1`?".into())
+        );
+        assert_eq!(
+            did_you_mean("ENC-1", ["ENC-01", "IAM-01"]),
+            Some("did you mean `ENC-01`?".into())
+        );
         assert_eq!(did_you_mean("PI1.9", ids), None);
     }
 }

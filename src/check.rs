@@ -21,7 +21,10 @@ pub struct CheckReport {
 
 impl CheckReport {
     pub fn count(&self, severity: Severity) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == severity).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
     }
 }
 
@@ -48,18 +51,30 @@ fn stale_reviews(record: &Record, options: &CheckOptions, out: &mut Vec<Diagnost
         let at = &control.source;
         match control.reviewed {
             None => out.push(
-                Diagnostic::warning(&at.path, at.line, format!("control `{}` has no `reviewed` date", control.id))
-                    .with_hint(Some("add `reviewed = YYYY-MM-DD` when the owner last confirmed it".into())),
+                Diagnostic::warning(
+                    &at.path,
+                    at.line,
+                    format!("control `{}` has no `reviewed` date", control.id),
+                )
+                .with_hint(Some(
+                    "add `reviewed = YYYY-MM-DD` when the owner last confirmed it".into(),
+                )),
             ),
             Some(date) => {
                 if let Some(age) = stale_age(Some(date), options) {
                     let line = control.reviewed_line.unwrap_or(at.line);
                     out.push(
-                        Diagnostic::warning(&at.path, line, format!(
-                            "control `{}` was last reviewed {age} days ago (more than {})",
-                            control.id, options.max_age_days
-                        ))
-                        .with_hint(Some("confirm the statement with its owner and update `reviewed`".into())),
+                        Diagnostic::warning(
+                            &at.path,
+                            line,
+                            format!(
+                                "control `{}` was last reviewed {age} days ago (more than {})",
+                                control.id, options.max_age_days
+                            ),
+                        )
+                        .with_hint(Some(
+                            "confirm the statement with its owner and update `reviewed`".into(),
+                        )),
                     );
                 }
             }
@@ -72,23 +87,34 @@ fn unmapped_controls(record: &Record, out: &mut Vec<Diagnostic>) {
         if record.mapping(&control.id).is_none_or(|m| m.is_empty()) {
             let at = &control.source;
             out.push(
-                Diagnostic::warning(&at.path, at.line, format!("control `{}` is not mapped to any framework", control.id))
-                    .with_hint(Some(format!("add a row for it to {CONTROLS_CSV}"))),
+                Diagnostic::warning(
+                    &at.path,
+                    at.line,
+                    format!("control `{}` is not mapped to any framework", control.id),
+                )
+                .with_hint(Some(format!("add a row for it to {CONTROLS_CSV}"))),
             );
         }
     }
 }
 
 fn unused_cuecs(record: &Record, out: &mut Vec<Diagnostic>) {
-    let Some(cuec) = record.catalog(catalog::CUEC) else { return };
+    let Some(cuec) = record.catalog(catalog::CUEC) else {
+        return;
+    };
     for (index, entry) in cuec.entries.iter().enumerate() {
-        let used = record.mappings.values().any(|m| m.get(catalog::CUEC).contains(&entry.id));
-        if !used {
+        if !record.cuecs_mentioned.contains(&entry.id) {
             // Rows are kept in file order after the header; the line is found again by id.
             let line = cuec_line(record, &entry.id).unwrap_or(index + 2);
             out.push(
-                Diagnostic::warning(CUEC_CSV, line, format!("CUEC `{}` is not referenced by any control", entry.id))
-                    .with_hint(Some(format!("reference it in the cuec column of {CONTROLS_CSV}, or remove it"))),
+                Diagnostic::warning(
+                    CUEC_CSV,
+                    line,
+                    format!("CUEC `{}` is not referenced by any control", entry.id),
+                )
+                .with_hint(Some(format!(
+                    "reference it in the cuec column of {CONTROLS_CSV}, or remove it"
+                ))),
             );
         }
     }
@@ -97,13 +123,21 @@ fn unused_cuecs(record: &Record, out: &mut Vec<Diagnostic>) {
 fn cuec_line(record: &Record, id: &str) -> Option<usize> {
     let (_, text) = record.files.iter().find(|(path, _)| path == CUEC_CSV)?;
     let prefix = format!("{id},");
-    text.lines().position(|l| l.trim_start().starts_with(&prefix)).map(|i| i + 1)
+    text.lines()
+        .position(|l| l.trim_start().starts_with(&prefix))
+        .map(|i| i + 1)
 }
 
 /// Questions are compared without case, punctuation or repeated spaces.
 pub fn normalize_question(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { ' ' })
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                ' '
+            }
+        })
         .collect::<String>()
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -118,11 +152,17 @@ fn overlapping_questions(record: &Record, out: &mut Vec<Diagnostic>) {
             match first.get(&key) {
                 Some((other, _, _)) if *other == control.id => {}
                 Some((other, path, line)) => out.push(
-                    Diagnostic::warning(&control.source.path, phrasing.line, format!(
+                    Diagnostic::warning(
+                        &control.source.path,
+                        phrasing.line,
+                        format!(
                         "question \"{}\" of `{}` is also a question of `{other}` ({path}:{line})",
                         phrasing.text, control.id
-                    ))
-                    .with_hint(Some("keep each phrasing on the one control that answers it".into())),
+                    ),
+                    )
+                    .with_hint(Some(
+                        "keep each phrasing on the one control that answers it".into(),
+                    )),
                 ),
                 None => {
                     first.insert(key, (&control.id, &control.source.path, phrasing.line));
@@ -134,11 +174,19 @@ fn overlapping_questions(record: &Record, out: &mut Vec<Diagnostic>) {
 
 fn unnamed_providers(record: &Record, out: &mut Vec<Diagnostic>) {
     for control in &record.controls {
-        if matches!(control.owner, Owner::Provider | Owner::Shared) && control.providers.is_empty() {
+        if matches!(control.owner, Owner::Provider | Owner::Shared) && control.providers.is_empty()
+        {
             let at = &control.source;
             out.push(
-                Diagnostic::warning(&at.path, at.line, format!("control `{}` is operated by a provider but names none", control.id))
-                    .with_hint(Some("add `provider = \"...\"`".into())),
+                Diagnostic::warning(
+                    &at.path,
+                    at.line,
+                    format!(
+                        "control `{}` is operated by a provider but names none",
+                        control.id
+                    ),
+                )
+                .with_hint(Some("add `provider = \"...\"`".into())),
             );
         }
     }

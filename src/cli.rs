@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use onrecord::record::Date;
 
 #[derive(Parser)]
-#[command(name = "onrecord", version, about = "Answer security questionnaires from your own record: cited answers, honest gaps")]
+#[command(
+    name = "onrecord",
+    version,
+    about = "Answer security questionnaires from your own record: cited answers, honest gaps"
+)]
 struct Args {
     /// The record directory (holding knowledge/ and mappings/)
     #[arg(long, global = true, default_value = ".", value_name = "DIR")]
@@ -60,8 +64,13 @@ pub struct Config {
 }
 
 pub enum CommandConfig {
-    Check { max_age: i64 },
-    Gaps { framework: Option<String>, min: Option<f64> },
+    Check {
+        max_age: i64,
+    },
+    Gaps {
+        framework: Option<String>,
+        min: Option<f64>,
+    },
 }
 
 pub fn parse() -> Result<Config, clap::Error> {

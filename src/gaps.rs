@@ -67,12 +67,28 @@ fn framework_gaps(record: &Record, catalog: &Catalog) -> FrameworkGaps {
         let behind: Vec<(&str, Answer)> = record
             .controls
             .iter()
-            .filter(|c| record.mapping(&c.id).is_some_and(|m| m.get(&catalog.key).contains(&entry.id)))
+            .filter(|c| {
+                record
+                    .mapping(&c.id)
+                    .is_some_and(|m| m.get(&catalog.key).contains(&entry.id))
+            })
             .map(|c| (c.id.as_str(), c.answer))
             .collect();
-        let gap = |controls: Vec<String>| Gap { id: entry.id.clone(), title: entry.title.clone(), controls };
-        let ids = |answer: Answer| behind.iter().filter(|(_, a)| *a == answer).map(|(id, _)| id.to_string()).collect();
-        let covered = behind.iter().any(|(_, a)| matches!(a, Answer::Yes | Answer::Partial));
+        let gap = |controls: Vec<String>| Gap {
+            id: entry.id.clone(),
+            title: entry.title.clone(),
+            controls,
+        };
+        let ids = |answer: Answer| {
+            behind
+                .iter()
+                .filter(|(_, a)| *a == answer)
+                .map(|(id, _)| id.to_string())
+                .collect()
+        };
+        let covered = behind
+            .iter()
+            .any(|(_, a)| matches!(a, Answer::Yes | Answer::Partial));
         if covered {
             result.covered += 1;
         } else if behind.is_empty() {
@@ -89,7 +105,9 @@ fn framework_gaps(record: &Record, catalog: &Catalog) -> FrameworkGaps {
                     row.1 += usize::from(covered);
                     row.2 += 1;
                 }
-                None => result.series.push((series.to_string(), usize::from(covered), 1)),
+                None => result
+                    .series
+                    .push((series.to_string(), usize::from(covered), 1)),
             }
         }
     }

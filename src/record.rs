@@ -156,6 +156,8 @@ pub struct Record {
     pub mappings: BTreeMap<String, Mapping>,
     /// `soc2`, `iso27001`, `cuec`, then the record's own catalogs by key.
     pub catalogs: Vec<Catalog>,
+    /// Every CUEC id named in `controls.csv`, also on rows whose control failed to load.
+    pub cuecs_mentioned: BTreeSet<String>,
     /// Raw text of every file read, for fingerprinting the index.
     pub files: Vec<(String, String)>,
 }
@@ -202,8 +204,9 @@ pub fn load(root: &Path) -> Result<Loaded> {
     check_control_ids(&controls, &mut diagnostics);
     if controls.is_empty() && diagnostics.is_empty() {
         diagnostics.push(
-            Diagnostic::error(KNOWLEDGE_DIR, 0, "no controls found")
-                .with_hint(Some("add `[[control]]` tables to `knowledge/*.toml`".into())),
+            Diagnostic::error(KNOWLEDGE_DIR, 0, "no controls found").with_hint(Some(
+                "add `[[control]]` tables to `knowledge/*.toml`".into(),
+            )),
         );
     }
 
@@ -211,13 +214,15 @@ pub fn load(root: &Path) -> Result<Loaded> {
     catalogs.push(load_cuec(root, &mut files, &mut diagnostics)?);
     catalogs.extend(load_extra_catalogs(root, &mut files, &mut diagnostics)?);
 
-    let mappings = load_mappings(root, &controls, &catalogs, &mut files, &mut diagnostics)?;
+    let (mappings, cuecs_mentioned) =
+        load_mappings(root, &controls, &catalogs, &mut files, &mut diagnostics)?;
     Ok(Loaded {
         record: Record {
             root: root.to_path_buf(),
             controls,
             mappings,
             catalogs,
+            cuecs_mentioned,
             files,
         },
         diagnostics,
@@ -240,13 +245,15 @@ fn toml_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        let entries =
-            std::fs::read_dir(&dir).with_context(|| format!("could not list `{}`", dir.display()))?;
+        let entries = std::fs::read_dir(&dir)
+            .with_context(|| format!("could not list `{}`", dir.display()))?;
         for entry in entries {
             let path = entry
                 .with_context(|| format!("could not list `{}`", dir.display()))?
                 .path();
-            let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            let hidden = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
             if hidden {
                 continue;
             }
@@ -337,7 +344,10 @@ fn control_chunks(text: &str) -> Vec<(usize, &str)> {
         offset += line.len();
     }
     starts.push(text.len());
-    starts.windows(2).map(|w| (w[0], &text[w[0]..w[1]])).collect()
+    starts
+        .windows(2)
+        .map(|w| (w[0], &text[w[0]..w[1]]))
+        .collect()
 }
 
 fn toml_error(
@@ -347,14 +357,23 @@ fn toml_error(
     err: &toml::de::Error,
     what: &str,
 ) -> Diagnostic {
-    let line = err.span().map(|s| line_of(text, offset + s.start)).unwrap_or(0);
-    let message = err.message().trim().replace('\n', " ");
+    let line = err
+        .span()
+        .map(|s| line_of(text, offset + s.start))
+        .unwrap_or(0);
+    let mut message = err.message().trim().replace('\n', " ");
+    if message.contains("untagged enum RawPhrasing") {
+        message = "a question must be a string or { q = \"...\", answer = \"...\" }".into();
+    }
     let hint = if message.starts_with("unknown field") {
         Some("allowed keys: id, title, answer, statement, owner, provider, area, evidence, reviewed, questions, keywords".into())
     } else if message.contains("unknown variant") {
-        Some("answer is yes | no | partial | n/a; owner is company | provider | customer | shared".into())
-    } else if message.contains("did not match any variant") {
-        Some("write a question as \"text\" or { q = \"text\", answer = \"no\" }".into())
+        Some(
+            "answer is yes | no | partial | n/a; owner is company | provider | customer | shared"
+                .into(),
+        )
+    } else if message.starts_with("a question must be") {
+        Some("answer is yes | no | partial | n/a".into())
     } else {
         None
     };
@@ -378,10 +397,15 @@ fn convert(
         let id = raw.id.into_inner();
         if statement.is_empty() {
             diagnostics.push(
-                Diagnostic::error(path, statement_line, format!("control `{id}` has an empty statement"))
-                    .with_hint(Some("write what the company does, in one to three sentences".into())),
+                Diagnostic::error(
+                    path,
+                    statement_line,
+                    format!("control `{id}` has an empty statement"),
+                )
+                .with_hint(Some(
+                    "write what the company does, in one to three sentences".into(),
+                )),
             );
-            continue;
         }
         let (reviewed, reviewed_line) = match raw.reviewed {
             Some(date) => {
@@ -392,7 +416,11 @@ fn convert(
                         Some(at),
                     ),
                     None => {
-                        diagnostics.push(Diagnostic::error(path, at, "`reviewed` must be a date like 2026-09-01"));
+                        diagnostics.push(Diagnostic::error(
+                            path,
+                            at,
+                            "`reviewed` must be a date like 2026-09-01",
+                        ));
                         (None, Some(at))
                     }
                 }
@@ -405,8 +433,16 @@ fn convert(
             .map(|q| {
                 let at = line(q.span());
                 match q.into_inner() {
-                    RawPhrasing::Text(text) => Phrasing { text, answer: None, line: at },
-                    RawPhrasing::Inverse { q, answer } => Phrasing { text: q, answer: Some(answer), line: at },
+                    RawPhrasing::Text(text) => Phrasing {
+                        text,
+                        answer: None,
+                        line: at,
+                    },
+                    RawPhrasing::Inverse { q, answer } => Phrasing {
+                        text: q,
+                        answer: Some(answer),
+                        line: at,
+                    },
                 }
             })
             .collect();
@@ -426,7 +462,10 @@ fn convert(
             reviewed,
             questions,
             keywords: raw.keywords,
-            source: Source { path: path.to_string(), line: id_line },
+            source: Source {
+                path: path.to_string(),
+                line: id_line,
+            },
             reviewed_line,
         });
     }
@@ -434,7 +473,10 @@ fn convert(
 }
 
 fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 fn check_control_ids(controls: &[Control], diagnostics: &mut Vec<Diagnostic>) {
@@ -443,17 +485,38 @@ fn check_control_ids(controls: &[Control], diagnostics: &mut Vec<Diagnostic>) {
         let at = &control.source;
         if !valid_id(&control.id) {
             diagnostics.push(
-                Diagnostic::error(&at.path, at.line, format!("control id `{}` has characters other than letters, digits, '-', '_', '.'", control.id))
-                    .with_hint(Some(format!("use `{}`", suggest_id(&control.id)))),
+                Diagnostic::error(
+                    &at.path,
+                    at.line,
+                    format!(
+                        "control id `{}` has characters other than letters, digits, '-', '_', '.'",
+                        control.id
+                    ),
+                )
+                .with_hint(Some(format!("use `{}`", suggest_id(&control.id)))),
             );
         }
         match first.get(control.id.as_str()) {
             Some(prev) => {
                 diagnostics.push(
-                    Diagnostic::error(&at.path, at.line, format!("duplicate control id `{}`, first defined at {}:{}", control.id, prev.path, prev.line))
-                        .with_hint(Some("give each control its own id".into())),
+                    Diagnostic::error(
+                        &at.path,
+                        at.line,
+                        format!(
+                            "duplicate control id `{}`, first defined at {}:{}",
+                            control.id, prev.path, prev.line
+                        ),
+                    )
+                    .with_hint(Some("give each control its own id".into())),
                 );
-                diagnostics.push(Diagnostic::error(&prev.path, prev.line, format!("control id `{}` is defined again at {}:{}", control.id, at.path, at.line)));
+                diagnostics.push(Diagnostic::error(
+                    &prev.path,
+                    prev.line,
+                    format!(
+                        "control id `{}` is defined again at {}:{}",
+                        control.id, at.path, at.line
+                    ),
+                ));
             }
             None => {
                 first.insert(&control.id, at);
@@ -465,15 +528,24 @@ fn check_control_ids(controls: &[Control], diagnostics: &mut Vec<Diagnostic>) {
 fn suggest_id(id: &str) -> String {
     id.trim()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
 // mappings/*.csv
 
-/// Reads a csv file into rows of (1-based line, fields), with no header handling.
-fn csv_rows(path: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<(usize, Vec<String>)> {
+/// A csv row: its 1-based line and trimmed fields.
+type Row = (usize, Vec<String>);
+
+/// Reads a csv file into rows, with no header handling.
+fn csv_rows(path: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Row> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -490,7 +562,11 @@ fn csv_rows(path: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<(u
             }
             Err(err) => {
                 let line = err.position().map(|p| p.line() as usize).unwrap_or(0);
-                diagnostics.push(Diagnostic::error(path, line, format!("malformed csv: {err}")));
+                diagnostics.push(Diagnostic::error(
+                    path,
+                    line,
+                    format!("malformed csv: {err}"),
+                ));
                 break;
             }
         }
@@ -499,7 +575,11 @@ fn csv_rows(path: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<(u
 }
 
 /// Optional file: `None` when absent.
-fn read_optional(root: &Path, rel: &str, files: &mut Vec<(String, String)>) -> Result<Option<String>> {
+fn read_optional(
+    root: &Path,
+    rel: &str,
+    files: &mut Vec<(String, String)>,
+) -> Result<Option<String>> {
     let path = root.join(rel);
     if !path.is_file() {
         return Ok(None);
@@ -512,11 +592,11 @@ fn read_optional(root: &Path, rel: &str, files: &mut Vec<(String, String)>) -> R
 /// Splits off the header row, checking its first column is `expected`.
 fn split_header(
     path: &str,
-    mut rows: Vec<(usize, Vec<String>)>,
+    mut rows: Vec<Row>,
     expected: &str,
     example: &str,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Option<(Vec<String>, Vec<(usize, Vec<String>)>)> {
+) -> Option<(Vec<String>, Vec<Row>)> {
     if rows.is_empty() {
         return None;
     }
@@ -532,18 +612,32 @@ fn split_header(
     Some((header, rows))
 }
 
-fn load_cuec(root: &Path, files: &mut Vec<(String, String)>, diagnostics: &mut Vec<Diagnostic>) -> Result<Catalog> {
-    let mut cuec = Catalog { key: catalog::CUEC.into(), name: "CUEC".into(), entries: Vec::new() };
+fn load_cuec(
+    root: &Path,
+    files: &mut Vec<(String, String)>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Catalog> {
+    let mut cuec = Catalog {
+        key: catalog::CUEC.into(),
+        name: "CUEC".into(),
+        entries: Vec::new(),
+    };
     let Some(text) = read_optional(root, CUEC_CSV, files)? else {
         return Ok(cuec);
     };
     let rows = csv_rows(CUEC_CSV, &text, diagnostics);
-    let Some((header, rows)) = split_header(CUEC_CSV, rows, "id", "id,area,responsibility", diagnostics) else {
+    let Some((header, rows)) =
+        split_header(CUEC_CSV, rows, "id", "id,area,responsibility", diagnostics)
+    else {
         return Ok(cuec);
     };
     let column = |name: &str| header.iter().position(|h| h == name);
     let (Some(area), Some(resp)) = (column("area"), column("responsibility")) else {
-        diagnostics.push(Diagnostic::error(CUEC_CSV, 1, "the header must be `id,area,responsibility`"));
+        diagnostics.push(Diagnostic::error(
+            CUEC_CSV,
+            1,
+            "the header must be `id,area,responsibility`",
+        ));
         return Ok(cuec);
     };
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
@@ -554,22 +648,40 @@ fn load_cuec(root: &Path, files: &mut Vec<(String, String)>, diagnostics: &mut V
         }
         let id = fields[0].clone();
         if let Some(prev) = seen.get(&id) {
-            diagnostics.push(Diagnostic::error(CUEC_CSV, line, format!("duplicate CUEC id `{id}`, first defined on line {prev}")));
+            diagnostics.push(Diagnostic::error(
+                CUEC_CSV,
+                line,
+                format!("duplicate CUEC id `{id}`, first defined on line {prev}"),
+            ));
             continue;
         }
         if fields[resp].is_empty() {
-            diagnostics.push(Diagnostic::error(CUEC_CSV, line, format!("CUEC `{id}` has an empty responsibility"))
-                .with_hint(Some("say what the customer must do".into())));
+            diagnostics.push(
+                Diagnostic::error(
+                    CUEC_CSV,
+                    line,
+                    format!("CUEC `{id}` has an empty responsibility"),
+                )
+                .with_hint(Some("say what the customer must do".into())),
+            );
             continue;
         }
         seen.insert(id.clone(), line);
-        cuec.entries.push(Entry { id, title: fields[resp].clone(), group: fields[area].clone() });
+        cuec.entries.push(Entry {
+            id,
+            title: fields[resp].clone(),
+            group: fields[area].clone(),
+        });
     }
     Ok(cuec)
 }
 
 /// The record's own catalogs, `mappings/frameworks/KEY.csv`, sorted by key.
-fn load_extra_catalogs(root: &Path, files: &mut Vec<(String, String)>, diagnostics: &mut Vec<Diagnostic>) -> Result<Vec<Catalog>> {
+fn load_extra_catalogs(
+    root: &Path,
+    files: &mut Vec<(String, String)>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Vec<Catalog>> {
     let dir = root.join(FRAMEWORKS_DIR);
     if !dir.is_dir() {
         return Ok(Vec::new());
@@ -583,26 +695,45 @@ fn load_extra_catalogs(root: &Path, files: &mut Vec<(String, String)>, diagnosti
     let mut catalogs = Vec::new();
     for path in paths {
         let rel = relative(root, &path);
-        let key = path.file_stem().map(|s| s.to_string_lossy().to_lowercase()).unwrap_or_default();
+        let key = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
         let text = read_text(&path)?;
         files.push((rel.clone(), text.clone()));
         if [catalog::SOC2, catalog::ISO27001, catalog::CUEC].contains(&key.as_str()) {
-            diagnostics.push(Diagnostic::warning(&rel, 0, format!("`{key}` is built in; this catalog is ignored"))
-                .with_hint(Some("rename the file to add a framework of your own".into())));
+            diagnostics.push(
+                Diagnostic::warning(
+                    &rel,
+                    0,
+                    format!("`{key}` is built in; this catalog is ignored"),
+                )
+                .with_hint(Some(
+                    "rename the file to add a framework of your own".into(),
+                )),
+            );
             continue;
         }
         match Catalog::from_csv(&key, &key.to_uppercase(), &text) {
             Ok(catalog) => catalogs.push(catalog),
-            Err(err) => diagnostics.push(Diagnostic::error(&rel, 1, format!("unreadable catalog: {err}"))
-                .with_hint(Some("a catalog is a csv with columns `id,title`".into()))),
+            Err(err) => diagnostics.push(
+                Diagnostic::error(&rel, 1, format!("unreadable catalog: {err}"))
+                    .with_hint(Some("a catalog is a csv with columns `id,title`".into())),
+            ),
         }
     }
     Ok(catalogs)
 }
 
 fn column_count(path: &str, line: usize, found: usize, expected: usize) -> Diagnostic {
-    Diagnostic::error(path, line, format!("row has {found} fields, the header has {expected}"))
-        .with_hint(Some("separate several references in one cell with `;`, not `,`".into()))
+    Diagnostic::error(
+        path,
+        line,
+        format!("row has {found} fields, the header has {expected}"),
+    )
+    .with_hint(Some(
+        "separate several references in one cell with `;`, not `,`".into(),
+    ))
 }
 
 fn load_mappings(
@@ -611,17 +742,28 @@ fn load_mappings(
     catalogs: &[Catalog],
     files: &mut Vec<(String, String)>,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Result<BTreeMap<String, Mapping>> {
+) -> Result<(BTreeMap<String, Mapping>, BTreeSet<String>)> {
     let mut mappings = BTreeMap::new();
+    let mut cuecs = BTreeSet::new();
     let Some(text) = read_optional(root, CONTROLS_CSV, files)? else {
-        diagnostics.push(Diagnostic::error(CONTROLS_CSV, 0, "the control matrix is missing")
-            .with_hint(Some("create it with the header `control,soc2,iso27001,cuec`".into())));
-        return Ok(mappings);
+        diagnostics.push(
+            Diagnostic::error(CONTROLS_CSV, 0, "the control matrix is missing").with_hint(Some(
+                "create it with the header `control,soc2,iso27001,cuec`".into(),
+            )),
+        );
+        return Ok((mappings, cuecs));
     };
     let rows = csv_rows(CONTROLS_CSV, &text, diagnostics);
-    let Some((header, rows)) = split_header(CONTROLS_CSV, rows, "control", "control,soc2,iso27001,cuec", diagnostics) else {
-        return Ok(mappings);
+    let Some((header, rows)) = split_header(
+        CONTROLS_CSV,
+        rows,
+        "control",
+        "control,soc2,iso27001,cuec",
+        diagnostics,
+    ) else {
+        return Ok((mappings, cuecs));
     };
+    let cuec_col = header.iter().position(|h| h == catalog::CUEC);
     // Column index → catalog; unknown columns are reported once and their cells skipped.
     let mut columns: Vec<Option<&Catalog>> = vec![None];
     for key in &header[1..] {
@@ -633,6 +775,10 @@ fn load_mappings(
         columns.push(found);
     }
     let known: BTreeSet<&str> = controls.iter().map(|c| c.id.as_str()).collect();
+    // A control may be missing only because its knowledge file failed to load.
+    let broken_knowledge = diagnostics
+        .iter()
+        .any(|d| d.path.starts_with(KNOWLEDGE_DIR));
     let successors = catalog::iso2013_successors();
     for (line, fields) in rows {
         if fields.len() != header.len() {
@@ -640,21 +786,58 @@ fn load_mappings(
             continue;
         }
         let id = &fields[0];
+        if let Some(cell) = cuec_col.and_then(|i| fields.get(i)) {
+            cuecs.extend(
+                cell.split(';')
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .map(String::from),
+            );
+        }
         if !known.contains(id.as_str()) {
-            diagnostics.push(Diagnostic::error(CONTROLS_CSV, line, format!("control `{id}` is not in knowledge/"))
-                .with_hint(did_you_mean(id, known.iter().copied())));
+            let hint = did_you_mean(id, known.iter().copied()).or_else(|| {
+                broken_knowledge.then(|| {
+                    "it may be defined in a knowledge file that failed to load: fix that first"
+                        .to_string()
+                })
+            });
+            diagnostics.push(
+                Diagnostic::error(
+                    CONTROLS_CSV,
+                    line,
+                    format!("control `{id}` is not in knowledge/"),
+                )
+                .with_hint(hint),
+            );
             continue;
         }
         if let Some(prev) = mappings.get(id) {
             let prev: &Mapping = prev;
-            diagnostics.push(Diagnostic::error(CONTROLS_CSV, line, format!("duplicate row for control `{id}`, first on line {}", prev.line))
-                .with_hint(Some("merge the references into one row".into())));
+            diagnostics.push(
+                Diagnostic::error(
+                    CONTROLS_CSV,
+                    line,
+                    format!(
+                        "duplicate row for control `{id}`, first on line {}",
+                        prev.line
+                    ),
+                )
+                .with_hint(Some("merge the references into one row".into())),
+            );
             continue;
         }
-        let mut mapping = Mapping { refs: BTreeMap::new(), line };
+        let mut mapping = Mapping {
+            refs: BTreeMap::new(),
+            line,
+        };
         for (cell, catalog) in fields.iter().zip(&columns).skip(1) {
             let Some(catalog) = catalog else { continue };
-            let refs: Vec<String> = cell.split(';').map(str::trim).filter(|r| !r.is_empty()).map(String::from).collect();
+            let refs: Vec<String> = cell
+                .split(';')
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(String::from)
+                .collect();
             for reference in &refs {
                 if !catalog.contains(reference) {
                     diagnostics.push(unknown_ref(line, catalog, reference, &successors));
@@ -665,10 +848,15 @@ fn load_mappings(
         }
         mappings.insert(id.clone(), mapping);
     }
-    Ok(mappings)
+    Ok((mappings, cuecs))
 }
 
-fn unknown_ref(line: usize, catalog: &Catalog, reference: &str, successors: &BTreeMap<String, Vec<String>>) -> Diagnostic {
+fn unknown_ref(
+    line: usize,
+    catalog: &Catalog,
+    reference: &str,
+    successors: &BTreeMap<String, Vec<String>>,
+) -> Diagnostic {
     let hint = match successors.get(reference) {
         Some(new) if catalog.key == catalog::ISO27001 => Some(format!(
             "`{reference}` is an ISO 27001:2013 id; its 2022 successor is `{}`",
@@ -680,7 +868,10 @@ fn unknown_ref(line: usize, catalog: &Catalog, reference: &str, successors: &BTr
         catalog::SOC2 => "SOC 2 criterion".to_string(),
         catalog::ISO27001 => "ISO 27001:2022 Annex A control".to_string(),
         catalog::CUEC => "CUEC id (not in mappings/cuec.csv)".to_string(),
-        _ => format!("{} id (not in {FRAMEWORKS_DIR}/{}.csv)", catalog.name, catalog.key),
+        _ => format!(
+            "{} id (not in {FRAMEWORKS_DIR}/{}.csv)",
+            catalog.name, catalog.key
+        ),
     };
     Diagnostic::error(CONTROLS_CSV, line, format!("unknown {what} `{reference}`")).with_hint(hint)
 }

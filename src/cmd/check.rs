@@ -10,18 +10,25 @@ use crate::cli::{Config, Format};
 
 pub fn run(config: &Config, max_age: i64) -> Result<Outcome> {
     let loaded = record::load(&config.record)?;
-    let options = CheckOptions { today: config.today, max_age_days: max_age };
+    let options = CheckOptions {
+        today: config.today,
+        max_age_days: max_age,
+    };
     let report = check::check(&loaded, &options);
     let errors = report.count(Severity::Error);
     let warnings = report.count(Severity::Warning);
     let shown: Vec<Diagnostic> = report
         .diagnostics
         .iter()
-        .map(|d| Diagnostic { path: display_path(&config.record, &d.path), ..d.clone() })
+        .map(|d| Diagnostic {
+            path: display_path(&config.record, &d.path),
+            ..d.clone()
+        })
         .collect();
     match config.format {
         Format::Json => {
-            let json = serde_json::json!({"errors": errors, "warnings": warnings, "diagnostics": shown});
+            let json =
+                serde_json::json!({"errors": errors, "warnings": warnings, "diagnostics": shown});
             println!("{}", serde_json::to_string_pretty(&json)?);
         }
         Format::Github => {
@@ -34,11 +41,21 @@ pub fn run(config: &Config, max_age: i64) -> Result<Outcome> {
                 print!("{}", render(d));
             }
             if !config.quiet {
-                println!("{} error{}, {} warning{}", errors, plural(errors), warnings, plural(warnings));
+                println!(
+                    "{} error{}, {} warning{}",
+                    errors,
+                    plural(errors),
+                    warnings,
+                    plural(warnings)
+                );
             }
         }
     }
-    Ok(if errors > 0 { Outcome::Failed } else { Outcome::Success })
+    Ok(if errors > 0 {
+        Outcome::Failed
+    } else {
+        Outcome::Success
+    })
 }
 
 fn plural(n: usize) -> &'static str {
@@ -55,7 +72,11 @@ pub fn render(d: &Diagnostic) -> String {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
-    let place = if d.line > 0 { format!("{}:{}", d.path, d.line) } else { d.path.clone() };
+    let place = if d.line > 0 {
+        format!("{}:{}", d.path, d.line)
+    } else {
+        d.path.clone()
+    };
     let mut text = format!("{place}: {severity}: {}\n", d.message);
     if let Some(hint) = &d.hint {
         text.push_str(&format!("  hint: {hint}\n"));
@@ -65,7 +86,11 @@ pub fn render(d: &Diagnostic) -> String {
 
 /// A GitHub Actions workflow command; `%`, CR and LF are escaped as the syntax requires.
 pub fn github_annotation(d: &Diagnostic) -> String {
-    let escape_data = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let escape_data = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
     let escape_prop = |s: &str| escape_data(s).replace(':', "%3A").replace(',', "%2C");
     let level = match d.severity {
         Severity::Error => "error",
@@ -75,6 +100,14 @@ pub fn github_annotation(d: &Diagnostic) -> String {
     if let Some(hint) = &d.hint {
         message.push_str(&format!("\n{hint}"));
     }
-    let line = if d.line > 0 { format!(",line={}", d.line) } else { String::new() };
-    format!("::{level} file={}{line}::{}", escape_prop(&d.path), escape_data(&message))
+    let line = if d.line > 0 {
+        format!(",line={}", d.line)
+    } else {
+        String::new()
+    };
+    format!(
+        "::{level} file={}{line}::{}",
+        escape_prop(&d.path),
+        escape_data(&message)
+    )
 }

@@ -13,29 +13,50 @@ pub fn run(config: &Config, framework: Option<&str>, min: Option<f64>) -> Result
     if let Some(key) = framework {
         if record.catalog(key).is_none() {
             let keys: Vec<&str> = record.catalogs.iter().map(|c| c.key.as_str()).collect();
-            bail!("unknown framework `{key}`; this record has: {}", keys.join(", "));
+            bail!(
+                "unknown framework `{key}`; this record has: {}",
+                keys.join(", ")
+            );
         }
     }
     let result = gaps::gaps(record, framework);
     match config.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({"frameworks": result}))?),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"frameworks": result}))?
+        ),
         Format::Text => print!("{}", render(&result)),
         Format::Github => {
             for f in &result {
                 for g in &f.uncovered {
-                    println!("::warning title={} gap::{} {} is not covered by any control", f.name, g.id, g.title);
+                    println!(
+                        "::warning title={} gap::{} {} is not covered by any control",
+                        f.name, g.id, g.title
+                    );
                 }
             }
         }
     }
     let below: Vec<&FrameworkGaps> = match min {
-        Some(min) => result.iter().filter(|f| f.coverage() * 100.0 < min).collect(),
+        Some(min) => result
+            .iter()
+            .filter(|f| f.coverage() * 100.0 < min)
+            .collect(),
         None => Vec::new(),
     };
     for f in &below {
-        eprintln!("onrecord: {} coverage {:.1}% is below --min {}", f.name, f.coverage() * 100.0, min.unwrap_or(0.0));
+        eprintln!(
+            "onrecord: {} coverage {:.1}% is below --min {}",
+            f.name,
+            f.coverage() * 100.0,
+            min.unwrap_or(0.0)
+        );
     }
-    Ok(if below.is_empty() { Outcome::Success } else { Outcome::Failed })
+    Ok(if below.is_empty() {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    })
 }
 
 fn render(result: &[FrameworkGaps]) -> String {
@@ -46,7 +67,13 @@ fn render(result: &[FrameworkGaps]) -> String {
             "iso27001" => "controls",
             _ => "entries",
         };
-        out.push_str(&format!("{}: {}/{} {noun} covered ({:.1}%)\n", f.name, f.covered, f.entries, f.coverage() * 100.0));
+        out.push_str(&format!(
+            "{}: {}/{} {noun} covered ({:.1}%)\n",
+            f.name,
+            f.covered,
+            f.entries,
+            f.coverage() * 100.0
+        ));
         for (series, covered, total) in &f.series {
             out.push_str(&format!("  {} {series}: {covered}/{total}\n", f.name));
         }
@@ -63,7 +90,11 @@ fn list(out: &mut String, heading: &str, gaps: &[Gap]) {
     }
     out.push_str(&format!("  {heading}:\n"));
     for g in gaps {
-        let behind = if g.controls.is_empty() { String::new() } else { format!(" [{}]", g.controls.join(", ")) };
+        let behind = if g.controls.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", g.controls.join(", "))
+        };
         out.push_str(&format!("    {:<8} {}{behind}\n", g.id, g.title));
     }
 }

@@ -30,6 +30,9 @@ pub fn display_path(record: &Path, rel: &str) -> String {
     if record == Path::new(".") || rel.is_empty() {
         rel.to_string()
     } else {
-        format!("{}/{rel}", record.display().to_string().trim_end_matches('/'))
+        format!(
+            "{}/{rel}",
+            record.display().to_string().trim_end_matches('/')
+        )
     }
 }

@@ -1,0 +1,61 @@
+//! The integration tests: one crate, a module per feature, each test one chained call.
+//!
+//! Expected outputs live beside their fixtures; run with `ONRECORD_BLESS=1` to rewrite them,
+//! then review the diff like code.
+
+mod check;
+mod example;
+mod gaps;
+mod loaders;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The fixed "today" of every test, so staleness never depends on the clock.
+pub const TODAY: &str = "2026-11-23";
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// What a user sees from one run of the binary.
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+/// Runs `onrecord ARGS` in `dir` (the record), with the fixed date.
+pub fn onrecord(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_onrecord"))
+        .args(args)
+        .current_dir(dir)
+        .env("ONRECORD_TODAY", TODAY)
+        .output()
+        .expect("run onrecord");
+    Run {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: output.status.code().unwrap_or(-1),
+    }
+}
+
+/// Compares `actual` with the file at `expected`, or writes it when blessing.
+pub fn assert_snapshot(expected: &Path, actual: &str) {
+    if std::env::var_os("ONRECORD_BLESS").is_some() {
+        std::fs::write(expected, actual).expect("write snapshot");
+        return;
+    }
+    let want = std::fs::read_to_string(expected).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {}; run with ONRECORD_BLESS=1",
+            expected.display()
+        )
+    });
+    assert_eq!(
+        want,
+        actual,
+        "output differs from {} (ONRECORD_BLESS=1 to update)",
+        expected.display()
+    );
+}
