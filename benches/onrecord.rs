@@ -1,0 +1,104 @@
+//! Speed targets, measured: `cargo bench` (release). Prints one line per target with the
+//! median of several runs; exits 1 when a target is missed, so a regression is visible.
+//!
+//! The large record is the example record copied over and over with renamed ids, so its
+//! text and mappings are realistic, not random.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use onrecord::check::{self, CheckOptions};
+use onrecord::record::{self, Date};
+
+const CONTROLS: usize = 2_000;
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let made = write_large_record(Path::new(env!("CARGO_MANIFEST_DIR")), dir.path(), CONTROLS);
+    let mut missed = 0;
+    missed += report(
+        &format!("check, {made} controls"),
+        Duration::from_millis(200),
+        || {
+            let loaded = record::load(dir.path()).expect("load");
+            let options = CheckOptions {
+                today: Date::parse("2026-11-23").unwrap(),
+                max_age_days: 365,
+            };
+            let report = check::check(&loaded, &options);
+            assert!(report
+                .diagnostics
+                .iter()
+                .all(|d| d.severity != onrecord::diag::Severity::Error));
+        },
+    );
+    std::process::exit(i32::from(missed > 0));
+}
+
+/// Runs `f` 11 times and prints the median against the target; returns 1 if missed.
+fn report(name: &str, target: Duration, mut f: impl FnMut()) -> usize {
+    let mut times: Vec<Duration> = (0..11)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    let median = times[times.len() / 2];
+    let ok = median < target;
+    println!(
+        "{name}: {:.1} ms (target < {} ms) {}",
+        median.as_secs_f64() * 1e3,
+        target.as_millis(),
+        if ok { "ok" } else { "MISSED" }
+    );
+    usize::from(!ok)
+}
+
+/// Copies `source`'s record into `dest` until it holds at least `wanted` controls; ids get a
+/// `-N` suffix per copy. Returns the number of controls written.
+fn write_large_record(source: &Path, dest: &Path, wanted: usize) -> usize {
+    let loaded = record::load(source).expect("example record");
+    let per_copy = loaded.record.controls.len();
+    let copies = wanted.div_ceil(per_copy);
+    std::fs::create_dir_all(dest.join("knowledge")).unwrap();
+    std::fs::create_dir_all(dest.join("mappings")).unwrap();
+    std::fs::copy(
+        source.join("mappings/cuec.csv"),
+        dest.join("mappings/cuec.csv"),
+    )
+    .unwrap();
+    let matrix = std::fs::read_to_string(source.join("mappings/controls.csv")).unwrap();
+    let (header, rows) = matrix.split_once('\n').unwrap();
+    let mut out_matrix = format!("{header}\n");
+    for copy in 0..copies {
+        for (rel, text) in &loaded.record.files {
+            if let Some(name) = rel.strip_prefix("knowledge/") {
+                let renamed = rename_ids(text, &loaded.record, copy);
+                let file = dest
+                    .join("knowledge")
+                    .join(format!("{copy}-{}", name.replace('/', "-")));
+                std::fs::write(file, renamed).unwrap();
+            }
+        }
+        for row in rows.lines().filter(|r| !r.trim().is_empty()) {
+            let (id, rest) = row.split_once(',').unwrap();
+            out_matrix.push_str(&format!("{id}-{copy},{rest}\n"));
+        }
+    }
+    std::fs::write(dest.join("mappings/controls.csv"), out_matrix).unwrap();
+    copies * per_copy
+}
+
+fn rename_ids(text: &str, record: &onrecord::record::Record, copy: usize) -> String {
+    let mut out = text.to_string();
+    for control in &record.controls {
+        out = out.replace(
+            &format!("id = \"{}\"", control.id),
+            &format!("id = \"{}-{copy}\"", control.id),
+        );
+    }
+    // Copies repeat their questions; make them distinct so `check` stays warning-free.
+    out.replace("?\"", &format!(" (copy {copy})?\""))
+}
