@@ -12,8 +12,12 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod answer;
 pub mod catalog;
 pub mod check;
 pub mod diag;
 pub mod gaps;
+pub mod index;
+pub mod matcher;
 pub mod record;
+pub mod text;

@@ -4,6 +4,7 @@
 //! then review the diff like code.
 
 mod check;
+mod eval;
 mod example;
 mod gaps;
 mod loaders;

@@ -1,0 +1,255 @@
+//! Answers: turn a ranked match into what the customer receives, under the honesty rules.
+//!
+//! - The answer comes from the control's `answer` field, or from a `{ q, answer }` phrasing the
+//!   question reads like; it is never inferred from statement text.
+//! - A question phrased the opposite way round that matched only through the statement goes to
+//!   `review`, never a confident yes/no.
+//! - Never `answered` with `yes` unless a cited control's answer is `yes`.
+//! - A weak match is `review` or `not_on_record`, never an error.
+
+use std::path::Path;
+
+use anyhow::{bail, Result};
+use serde::Serialize;
+
+use crate::check::{stale_age, CheckOptions};
+use crate::diag::Severity;
+use crate::index::{fingerprint, Origin, SearchIndex};
+use crate::matcher::{Analysis, Candidate, Matcher};
+use crate::record::{self, Answer, Record};
+use crate::text::{parse_thesaurus_lines, Analyzer};
+use crate::{catalog, check};
+
+/// A record's own thesaurus, at the record root.
+pub const RECORD_THESAURUS: &str = "thesaurus.txt";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Answered,
+    Review,
+    NotOnRecord,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Answered => "answered",
+            Status::Review => "review",
+            Status::NotOnRecord => "not_on_record",
+        }
+    }
+}
+
+/// Confidence thresholds: at or above `answer` a match is sent; at or above `review` it is
+/// sent for a person to read; below, the question is not on the record. Tuned on the `tune`
+/// part of `fixtures/eval` (see README).
+#[derive(Debug, Clone, Copy)]
+pub struct Thresholds {
+    pub answer: f32,
+    pub review: f32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds { answer: 0.62, review: 0.5 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Citation {
+    pub control: String,
+    pub soc2: Vec<String>,
+    pub iso27001: Vec<String>,
+    pub cuec: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub status: Status,
+    pub answer: Option<Answer>,
+    pub confidence: f32,
+    /// The cited statements, then the customer's part.
+    pub response: String,
+    pub customer: Vec<String>,
+    pub citations: Vec<Citation>,
+    /// Why the status is what it is, when not plainly answered ("stale record", ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip)]
+    pub analysis: Option<Analysis>,
+    #[serde(skip)]
+    pub candidates: Vec<Candidate>,
+}
+
+/// A loaded record ready to answer questions.
+pub struct Engine {
+    pub record: Record,
+    matcher: Matcher,
+    pub thresholds: Thresholds,
+    /// When set, answers citing a control reviewed longer ago go to `review`.
+    pub staleness: Option<CheckOptions>,
+    pub index_origin: Origin,
+}
+
+impl Engine {
+    /// Loads the record at `root`, refusing one with errors, and opens (or builds) its index.
+    pub fn open(root: &Path) -> Result<Engine> {
+        let loaded = record::load(root)?;
+        let errors = loaded.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        if errors > 0 {
+            bail!("the record at `{}` has {errors} error(s); run `onrecord check` and fix them", root.display());
+        }
+        let thesaurus_path = root.join(RECORD_THESAURUS);
+        let own = std::fs::read_to_string(&thesaurus_path).unwrap_or_default();
+        let (groups, problems) = parse_thesaurus_lines(&own);
+        if let Some((line, message)) = problems.first() {
+            bail!("{}:{line}: {message}", thesaurus_path.display());
+        }
+        let analyzer = Analyzer::new(&groups);
+        let stamp = fingerprint(&loaded.record, &own);
+        let index = SearchIndex::open_or_build(&loaded.record, &analyzer, &stamp)?;
+        Ok(Engine::from_parts(loaded.record, analyzer, index))
+    }
+
+    pub fn from_parts(record: Record, analyzer: Analyzer, index: SearchIndex) -> Engine {
+        let index_origin = index.origin;
+        let matcher = Matcher::new(&record, analyzer, index);
+        Engine { record, matcher, thresholds: Thresholds::default(), staleness: None, index_origin }
+    }
+
+    /// Answers one question.
+    pub fn ask(&self, question: &str) -> Result<Outcome> {
+        let (analysis, candidates) = self.matcher.rank(question)?;
+        Ok(self.compose(analysis, candidates))
+    }
+
+    fn compose(&self, analysis: Analysis, candidates: Vec<Candidate>) -> Outcome {
+        let not_on_record = |analysis: Analysis, candidates: Vec<Candidate>, confidence: f32| Outcome {
+            status: Status::NotOnRecord,
+            answer: None,
+            confidence,
+            response: String::new(),
+            customer: Vec::new(),
+            citations: Vec::new(),
+            reason: None,
+            analysis: Some(analysis),
+            candidates,
+        };
+        let Some(best) = candidates.first().cloned() else {
+            return not_on_record(analysis, candidates, 0.0);
+        };
+        let confidence = (best.score * 100.0).round() / 100.0;
+        if confidence < self.thresholds.review {
+            return not_on_record(analysis, candidates, confidence);
+        }
+        let control = &self.record.controls[best.index];
+        let mut status = if confidence >= self.thresholds.answer { Status::Answered } else { Status::Review };
+        let mut reason = None;
+        // A phrasing the question reads like carries its own answer (it may ask the
+        // opposite way round); otherwise the control's answer answers its title.
+        let reads_like_phrasing = best.phrasing >= 0.6;
+        let answer = match best.phrasing_answer {
+            Some(answer) if reads_like_phrasing => answer,
+            _ => control.answer,
+        };
+        if analysis.negated && !(reads_like_phrasing && best.phrasing_answer.is_some()) && status == Status::Answered {
+            status = Status::Review;
+            reason = Some(format!("the question may ask the opposite of `{}`", control.id));
+        }
+        let mut cited = vec![best.index];
+        if let Some(second) = self.second_citation(&analysis, &candidates) {
+            cited.push(second);
+        }
+        if answer == Answer::Yes && !cited.iter().any(|&i| self.record.controls[i].answer == Answer::Yes) {
+            status = Status::Review;
+            reason = Some("a yes needs a cited control whose answer is yes".into());
+        }
+        if let Some(options) = &self.staleness {
+            let stale: Vec<&str> = cited
+                .iter()
+                .map(|&i| &self.record.controls[i])
+                .filter(|c| c.reviewed.is_none() || stale_age(c.reviewed, options).is_some())
+                .map(|c| c.id.as_str())
+                .collect();
+            if !stale.is_empty() && status == Status::Answered {
+                status = Status::Review;
+                reason = Some(format!("cites a stale record: {}", stale.join(", ")));
+            }
+        }
+        let citations: Vec<Citation> = cited.iter().map(|&i| self.citation(&self.record.controls[i].id)).collect();
+        let customer = self.customer_parts(&citations);
+        let response = cited.iter().map(|&i| self.record.controls[i].statement.as_str()).collect::<Vec<_>>().join(" ");
+        Outcome { status, answer: Some(answer), confidence, response, customer, citations, reason, analysis: Some(analysis), candidates }
+    }
+
+    /// A second control is cited when it explains a real part of the question the best one
+    /// leaves unexplained, and is itself a plausible match.
+    fn second_citation(&self, analysis: &Analysis, candidates: &[Candidate]) -> Option<usize> {
+        let best = candidates.first()?;
+        let missing: Vec<&(String, String, f32, bool)> = analysis.units.iter().filter(|u| !u.3).collect();
+        let total: f32 = analysis.units.iter().map(|u| u.2).sum();
+        if missing.is_empty() || total <= 0.0 {
+            return None;
+        }
+        let analyzer = self.matcher.analyzer();
+        candidates
+            .iter()
+            .skip(1)
+            .filter(|c| c.score >= self.thresholds.review && c.index != best.index)
+            .map(|c| {
+                let gain: f32 = missing
+                    .iter()
+                    .filter(|u| analyzer.question_units(&u.0).iter().all(|q| self.matcher.covers(c.index, &q.token)))
+                    .map(|u| u.2)
+                    .sum();
+                (c.index, gain / total)
+            })
+            .filter(|(_, gain)| *gain >= 0.2)
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i)
+    }
+
+    pub fn citation(&self, control: &str) -> Citation {
+        let mapping = self.record.mapping(control);
+        let refs = |key: &str| mapping.map(|m| m.get(key).to_vec()).unwrap_or_default();
+        Citation {
+            control: control.to_string(),
+            soc2: refs(catalog::SOC2),
+            iso27001: refs(catalog::ISO27001),
+            cuec: refs(catalog::CUEC),
+        }
+    }
+
+    fn customer_parts(&self, citations: &[Citation]) -> Vec<String> {
+        let Some(cuec) = self.record.catalog(catalog::CUEC) else { return Vec::new() };
+        let mut parts: Vec<String> = Vec::new();
+        for id in citations.iter().flat_map(|c| &c.cuec) {
+            if let Some(entry) = cuec.get(id) {
+                if !parts.contains(&entry.title) {
+                    parts.push(entry.title.clone());
+                }
+            }
+        }
+        parts
+    }
+}
+
+/// `[ENC-01 · SOC 2 CC6.1, CC6.7 · ISO 27001 A.8.24]`, one bracket per citation.
+pub fn citation_text(citations: &[Citation]) -> String {
+    citations
+        .iter()
+        .map(|c| {
+            let mut parts = vec![c.control.clone()];
+            if !c.soc2.is_empty() {
+                parts.push(format!("SOC 2 {}", c.soc2.join(", ")));
+            }
+            if !c.iso27001.is_empty() {
+                parts.push(format!("ISO 27001 {}", c.iso27001.join(", ")));
+            }
+            format!("[{}]", parts.join(" · "))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+

@@ -1,0 +1,198 @@
+//! The tantivy index of the record: one document per control, fields weighted at query time.
+//!
+//! Stored under `RECORD/.onrecord/index/`, stamped with a fingerprint of the record's files,
+//! the thesaurus and this engine's version. A missing, stale, corrupt or locked index is
+//! rebuilt silently; a read-only record gets an index in memory. The user never repairs it.
+//!
+//! Text reaches tantivy already analyzed (see `text`), through tantivy's built-in `whitespace`
+//! tokenizer, so indexing and querying can never disagree on a token.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING};
+use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+
+use crate::record::Record;
+use crate::text::Analyzer;
+
+/// Bump when the analysis or schema changes, so old indexes are rebuilt.
+const ENGINE_VERSION: &str = "onrecord-index-1";
+const INDEX_DIR: &str = ".onrecord/index";
+const FINGERPRINT_FILE: &str = ".onrecord/fingerprint";
+const WRITER_BUDGET: usize = 30_000_000;
+
+/// The fields of a control, with their weight in retrieval.
+pub const FIELDS: [(&str, f32); 5] = [
+    ("title", 3.0),
+    ("questions", 3.0),
+    ("keywords", 2.0),
+    ("statement", 1.0),
+    ("frameworks", 0.5),
+];
+
+/// Where the index came from, for `onrecord index` to report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Reused,
+    Built,
+    InMemory,
+}
+
+pub struct SearchIndex {
+    reader: IndexReader,
+    id: Field,
+    fields: Vec<(Field, f32)>,
+    pub origin: Origin,
+}
+
+/// The analyzed text of each field of a control, in `FIELDS` order.
+pub fn control_fields(record: &Record, analyzer: &Analyzer, index: usize) -> [Vec<String>; 5] {
+    let control = &record.controls[index];
+    let questions: Vec<&str> = control.questions.iter().map(|q| q.text.as_str()).collect();
+    let mut framework_titles = Vec::new();
+    if let Some(mapping) = record.mapping(&control.id) {
+        for catalog in &record.catalogs {
+            for id in mapping.get(&catalog.key) {
+                if let Some(entry) = catalog.get(id) {
+                    if catalog.key != crate::catalog::CUEC {
+                        framework_titles.push(entry.title.as_str());
+                    }
+                }
+            }
+        }
+    }
+    [
+        analyzer.document_tokens(&control.title),
+        analyzer.document_tokens(&questions.join(" . ")),
+        analyzer.document_tokens(&control.keywords.join(" . ")),
+        analyzer.document_tokens(&control.statement),
+        analyzer.document_tokens(&framework_titles.join(" . ")),
+    ]
+}
+
+/// A stable 64-bit FNV-1a over the record's files and the engine version.
+pub fn fingerprint(record: &Record, thesaurus: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for &b in bytes {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        hash ^= 0xff;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    };
+    feed(ENGINE_VERSION.as_bytes());
+    feed(thesaurus.as_bytes());
+    let mut files: Vec<&(String, String)> = record.files.iter().collect();
+    files.sort();
+    for (path, text) in files {
+        feed(path.as_bytes());
+        feed(text.as_bytes());
+    }
+    format!("{hash:016x}")
+}
+
+fn schema() -> (Schema, Field, Vec<(Field, f32)>) {
+    let mut builder = Schema::builder();
+    let id = builder.add_text_field("id", STRING | STORED);
+    let indexing = TextFieldIndexing::default()
+        .set_tokenizer("whitespace")
+        .set_index_option(IndexRecordOption::WithFreqs);
+    let options = TextOptions::default().set_indexing_options(indexing);
+    let fields = FIELDS.iter().map(|(name, weight)| (builder.add_text_field(name, options.clone()), *weight)).collect();
+    (builder.build(), id, fields)
+}
+
+impl SearchIndex {
+    /// Opens the record's index if its fingerprint matches, else rebuilds it; falls back to
+    /// an index in memory when the record directory cannot be written.
+    pub fn open_or_build(record: &Record, analyzer: &Analyzer, fingerprint: &str) -> Result<SearchIndex> {
+        let dir = record.root.join(INDEX_DIR);
+        let stamp = record.root.join(FINGERPRINT_FILE);
+        let current = std::fs::read_to_string(&stamp).ok();
+        if current.as_deref() == Some(fingerprint) {
+            if let Ok(index) = Self::open_dir(&dir) {
+                return Ok(index);
+            }
+        }
+        match Self::build_dir(record, analyzer, &dir, &stamp, fingerprint) {
+            Ok(index) => Ok(index),
+            Err(_) => Self::build_in_memory(record, analyzer),
+        }
+    }
+
+    fn open_dir(dir: &Path) -> Result<SearchIndex> {
+        let index = Index::open_in_dir(dir)?;
+        let (_, id, fields) = schema();
+        // The schema is ours; a mismatch means an old or foreign index: rebuild it.
+        if index.schema() != schema().0 {
+            anyhow::bail!("schema changed");
+        }
+        Self::from_index(index, id, fields, Origin::Reused)
+    }
+
+    fn build_dir(record: &Record, analyzer: &Analyzer, dir: &PathBuf, stamp: &Path, fingerprint: &str) -> Result<SearchIndex> {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).with_context(|| format!("could not clear `{}`", dir.display()))?;
+        }
+        std::fs::create_dir_all(dir).with_context(|| format!("could not create `{}`", dir.display()))?;
+        let (schema, id, fields) = schema();
+        let index = Index::create_in_dir(dir, schema)?;
+        Self::fill(&index, record, analyzer, id, &fields)?;
+        std::fs::write(stamp, fingerprint).with_context(|| format!("could not write `{}`", stamp.display()))?;
+        Self::from_index(index, id, fields, Origin::Built)
+    }
+
+    pub fn build_in_memory(record: &Record, analyzer: &Analyzer) -> Result<SearchIndex> {
+        let (schema, id, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        Self::fill(&index, record, analyzer, id, &fields)?;
+        Self::from_index(index, id, fields, Origin::InMemory)
+    }
+
+    fn fill(index: &Index, record: &Record, analyzer: &Analyzer, id: Field, fields: &[(Field, f32)]) -> Result<()> {
+        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, WRITER_BUDGET)?;
+        for (i, control) in record.controls.iter().enumerate() {
+            let mut document = doc!(id => control.id.as_str());
+            for ((field, _), tokens) in fields.iter().zip(control_fields(record, analyzer, i)) {
+                document.add_text(*field, tokens.join(" "));
+            }
+            writer.add_document(document)?;
+        }
+        writer.commit()?;
+        Ok(())
+    }
+
+    fn from_index(index: Index, id: Field, fields: Vec<(Field, f32)>, origin: Origin) -> Result<SearchIndex> {
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        reader.reload()?;
+        Ok(SearchIndex { reader, id, fields, origin })
+    }
+
+    /// The ids of the best `limit` controls for these tokens by weighted BM25, best first.
+    pub fn search(&self, tokens: &[String], limit: usize) -> Result<Vec<(String, f32)>> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for token in tokens {
+            for (field, weight) in &self.fields {
+                let term = TermQuery::new(Term::from_field_text(*field, token), IndexRecordOption::WithFreqs);
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(term), *weight))));
+            }
+        }
+        if clauses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit).order_by_score())?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let document: TantivyDocument = searcher.doc(address)?;
+            if let Some(id) = document.get_first(self.id).and_then(|v| v.as_str()) {
+                hits.push((id.to_string(), score));
+            }
+        }
+        Ok(hits)
+    }
+}

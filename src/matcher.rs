@@ -1,0 +1,312 @@
+//! Matching: which control answers a question, and how sure we are, or that none does.
+//!
+//! Retrieval is tantivy BM25 over weighted fields. Deciding is ours, because near misses
+//! score as high as true matches in BM25 ("tokenize card numbers" against "encrypt data at
+//! rest"). A candidate is judged by how much of the question it *explains*: each unit of the
+//! question's main clause weighs its rarity in the record (IDF; words the record never uses
+//! weigh most, they are the distinctive ask), and the confidence is the weighted share the
+//! control covers, blended with how closely one of its own phrasings reads like the question.
+//!
+//! Matching is a pure function of the record and the question: no I/O, no clock.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::catalog;
+use crate::index::{control_fields, SearchIndex};
+use crate::record::{Answer, Record};
+use crate::text::{Analyzer, Unit};
+
+/// How many candidates retrieval hands to the judge.
+const CANDIDATES: usize = 12;
+
+/// A control as the judge sees it.
+struct Profile {
+    /// Every token of the control's text fields (framework titles excluded: too generic).
+    tokens: HashSet<String>,
+    /// Title and questions, analyzed, with the answer a phrasing carries.
+    phrasings: Vec<(BTreeSet<String>, Option<Answer>, String)>,
+}
+
+/// One candidate's scores, for choosing and for `--explain`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    pub control: String,
+    pub score: f32,
+    pub coverage: f32,
+    pub phrasing: f32,
+    pub bm25: f32,
+    pub by_framework_id: bool,
+    #[serde(skip)]
+    pub index: usize,
+    #[serde(skip)]
+    pub phrasing_answer: Option<Answer>,
+    #[serde(skip)]
+    pub phrasing_text: String,
+}
+
+/// What the judge saw in a question.
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    /// The clause that was matched (the main clause of a compound question).
+    pub clause: String,
+    /// (as written, concept, weight, covered by the best candidate).
+    pub units: Vec<(String, String, f32, bool)>,
+    pub framework_ids: Vec<String>,
+    pub negated: bool,
+}
+
+pub struct Matcher {
+    analyzer: Analyzer,
+    index: SearchIndex,
+    profiles: Vec<Profile>,
+    by_id: HashMap<String, usize>,
+    /// Document frequency of each token over the controls.
+    df: HashMap<String, usize>,
+    /// Framework id (SOC 2, ISO 2022, and ISO 2013 through its successors) → controls.
+    framework: BTreeMap<String, Vec<usize>>,
+}
+
+impl Matcher {
+    pub fn new(record: &Record, analyzer: Analyzer, index: SearchIndex) -> Matcher {
+        let mut profiles = Vec::with_capacity(record.controls.len());
+        let mut df: HashMap<String, usize> = HashMap::new();
+        for (i, control) in record.controls.iter().enumerate() {
+            let [title, questions, keywords, statement, _frameworks] = control_fields(record, &analyzer, i);
+            let tokens: HashSet<String> = title.into_iter().chain(questions).chain(keywords).chain(statement).collect();
+            for token in &tokens {
+                *df.entry(token.clone()).or_default() += 1;
+            }
+            let mut phrasings = vec![(unit_set(&analyzer, &control.title), None, control.title.clone())];
+            for q in &control.questions {
+                phrasings.push((unit_set(&analyzer, &q.text), q.answer, q.text.clone()));
+            }
+            profiles.push(Profile { tokens, phrasings });
+        }
+        let by_id = record.controls.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
+        Matcher { framework: framework_index(record), analyzer, index, profiles, by_id, df }
+    }
+
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
+    fn weight(&self, token: &str) -> f32 {
+        let n = self.profiles.len() as f32;
+        let df = self.df.get(token).copied().unwrap_or(0) as f32;
+        ((n + 1.0) / (df + 0.5)).ln().max(0.1)
+    }
+
+    /// Ranks the controls for `question`, best first, with what was seen in it.
+    pub fn rank(&self, question: &str) -> Result<(Analysis, Vec<Candidate>)> {
+        let (framework_ids, rest) = framework_ids(question, &self.framework);
+        let clause = main_clause(&rest, &self.analyzer);
+        let units = self.analyzer.question_units(&clause);
+        let negated = self.analyzer.is_negated(&clause);
+        let tokens: Vec<String> = units.iter().map(|u| u.token.clone()).collect();
+        let mut hits = self.index.search(&tokens, CANDIDATES)?;
+        let by_framework: BTreeSet<usize> = framework_ids
+            .iter()
+            .flat_map(|id| self.framework.get(id).into_iter().flatten().copied())
+            .collect();
+        for &i in &by_framework {
+            if !hits.iter().any(|(id, _)| self.by_id.get(id) == Some(&i)) {
+                hits.push((self.id_of(i), 0.0));
+            }
+        }
+        let weights: Vec<f32> = units.iter().map(|u| self.weight(&u.token)).collect();
+        let total: f32 = weights.iter().sum();
+        let mut candidates: Vec<Candidate> = hits
+            .iter()
+            .filter_map(|(id, bm25)| self.by_id.get(id).map(|&i| (i, *bm25)))
+            .map(|(i, bm25)| self.judge(i, bm25, &units, &weights, total, by_framework.contains(&i)))
+            .collect();
+        candidates.sort_by(|a, b| {
+            b.score.total_cmp(&a.score).then(b.bm25.total_cmp(&a.bm25)).then(a.index.cmp(&b.index))
+        });
+        let best = candidates.first().map(|c| &self.profiles[c.index]);
+        let analysis = Analysis {
+            clause,
+            units: units
+                .iter()
+                .zip(&weights)
+                .map(|(u, w)| {
+                    let covered = best.is_some_and(|p| p.tokens.contains(&u.token));
+                    (u.surface.clone(), self.analyzer.thesaurus.name(&u.token).to_string(), *w, covered)
+                })
+                .collect(),
+            framework_ids,
+            negated,
+        };
+        Ok((analysis, candidates))
+    }
+
+    fn id_of(&self, index: usize) -> String {
+        self.by_id.iter().find(|(_, &i)| i == index).map(|(id, _)| id.clone()).unwrap_or_default()
+    }
+
+    fn judge(&self, i: usize, bm25: f32, units: &[Unit], weights: &[f32], total: f32, by_framework: bool) -> Candidate {
+        let profile = &self.profiles[i];
+        let covered: f32 = units.iter().zip(weights).filter(|(u, _)| profile.tokens.contains(&u.token)).map(|(_, w)| w).sum();
+        let coverage = if total > 0.0 { covered / total } else { 0.0 };
+        let question: BTreeSet<String> = units.iter().map(|u| u.token.clone()).collect();
+        let (phrasing, phrasing_answer, phrasing_text) = profile
+            .phrasings
+            .iter()
+            .map(|(p, answer, text)| (self.similarity(&question, p), *answer, text))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(s, a, t)| (s, a, t.clone()))
+            .unwrap_or((0.0, None, String::new()));
+        let mut score = (0.8 * coverage + 0.2 * phrasing).max(phrasing);
+        if by_framework {
+            // Naming a criterion the control is mapped to is strong evidence on its own; the
+            // rest of the question still decides between several mapped controls.
+            score = score.max(0.7 + 0.3 * coverage);
+        }
+        Candidate {
+            control: self.id_of(i),
+            score,
+            coverage,
+            phrasing,
+            bm25,
+            by_framework_id: by_framework,
+            index: i,
+            phrasing_answer,
+            phrasing_text,
+        }
+    }
+
+    /// Weighted Dice similarity of two unit sets.
+    fn similarity(&self, a: &BTreeSet<String>, b: &BTreeSet<String>) -> f32 {
+        let sum = |set: &BTreeSet<String>| set.iter().map(|t| self.weight(t)).sum::<f32>();
+        let shared: f32 = a.intersection(b).map(|t| self.weight(t)).sum();
+        let all = sum(a) + sum(b);
+        if all > 0.0 {
+            2.0 * shared / all
+        } else {
+            0.0
+        }
+    }
+
+    /// Tokens of `control` that the question's units cover (for a second citation).
+    pub fn covers(&self, index: usize, token: &str) -> bool {
+        self.profiles[index].tokens.contains(token)
+    }
+
+    pub fn weight_of(&self, token: &str) -> f32 {
+        self.weight(token)
+    }
+}
+
+fn unit_set(analyzer: &Analyzer, text: &str) -> BTreeSet<String> {
+    analyzer.question_units(text).into_iter().map(|u| u.token).collect()
+}
+
+/// Framework id → the controls mapped to it; ISO 2013 ids resolve through their successors.
+fn framework_index(record: &Record) -> BTreeMap<String, Vec<usize>> {
+    let mut map: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, control) in record.controls.iter().enumerate() {
+        if let Some(mapping) = record.mapping(&control.id) {
+            for refs in mapping.refs.values() {
+                for id in refs {
+                    map.entry(id.to_uppercase()).or_default().push(i);
+                }
+            }
+        }
+    }
+    for (old, new) in catalog::iso2013_successors() {
+        let controls: Vec<usize> = new.iter().flat_map(|id| map.get(id).cloned().unwrap_or_default()).collect();
+        if !controls.is_empty() && !map.contains_key(&old) {
+            map.insert(old, controls);
+        }
+    }
+    map
+}
+
+/// Finds framework ids in the question ("CC6.1", "A.8.24", "A.9.4.2") and returns them with
+/// the question text they were removed from.
+pub fn framework_ids(question: &str, known: &BTreeMap<String, Vec<usize>>) -> (Vec<String>, String) {
+    let mut ids = Vec::new();
+    let mut rest = Vec::new();
+    for word in question.split_whitespace() {
+        let trimmed = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '.').trim_end_matches('.');
+        let upper = trimmed.to_uppercase();
+        let looks_like_id = upper.contains('.') && upper.chars().any(|c| c.is_ascii_digit());
+        if looks_like_id && (known.contains_key(&upper) || is_framework_shape(&upper)) {
+            if !ids.contains(&upper) {
+                ids.push(upper);
+            }
+        } else {
+            rest.push(word);
+        }
+    }
+    (ids, rest.join(" "))
+}
+
+/// SOC 2 (`CC6.1`, `PI1.2`, `P4.1`) or ISO Annex A (`A.8.24`, `A.9.4.2`) id shapes.
+fn is_framework_shape(id: &str) -> bool {
+    let soc2 = ["CC", "PI", "A", "C", "P"].iter().any(|p| {
+        id.strip_prefix(p).is_some_and(|r| {
+            let mut parts = r.split('.');
+            parts.next().is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+                && parts.next().is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+                && parts.next().is_none()
+        })
+    });
+    let iso = id.strip_prefix("A.").is_some_and(|r| {
+        let parts: Vec<&str> = r.split('.').collect();
+        (2..=3).contains(&parts.len()) && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    });
+    soc2 || iso
+}
+
+/// The clause that carries the ask: the first sentence or question with any content, so
+/// "Do you X? If so, how often?" is decided by "Do you X?".
+pub fn main_clause(question: &str, analyzer: &Analyzer) -> String {
+    let mut start = 0;
+    let bytes: Vec<char> = question.chars().collect();
+    let mut clauses = Vec::new();
+    for (i, c) in bytes.iter().enumerate() {
+        let end_of_sentence = *c == '?' || (*c == '.' && bytes.get(i + 1).is_none_or(|n| n.is_whitespace()));
+        if end_of_sentence {
+            clauses.push(bytes[start..=i].iter().collect::<String>());
+            start = i + 1;
+        }
+    }
+    if start < bytes.len() {
+        clauses.push(bytes[start..].iter().collect::<String>());
+    }
+    clauses
+        .into_iter()
+        .find(|c| !analyzer.question_units(c).is_empty())
+        .unwrap_or_else(|| question.to_string())
+        .trim()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compound_questions_keep_the_main_clause() {
+        let analyzer = Analyzer::new(&[]);
+        assert_eq!(main_clause("Do you encrypt backups? If so, how often are keys rotated?", &analyzer), "Do you encrypt backups?");
+        assert_eq!(main_clause("Please describe. Do you run pen tests?", &analyzer), "Do you run pen tests?");
+        assert_eq!(main_clause("Backups encrypted", &analyzer), "Backups encrypted");
+    }
+
+    #[test]
+    fn framework_ids_are_found_and_removed() {
+        let known = BTreeMap::new();
+        let (ids, rest) = framework_ids("Describe how you meet CC6.1 and A.8.24.", &known);
+        assert_eq!(ids, vec!["CC6.1", "A.8.24"]);
+        assert_eq!(rest, "Describe how you meet and");
+        let (ids, _) = framework_ids("Is A.9.4.2 (secure log-on) in place?", &known);
+        assert_eq!(ids, vec!["A.9.4.2"]);
+        let (ids, _) = framework_ids("We use TLS 1.2 or higher", &known);
+        assert!(ids.is_empty());
+    }
+}

@@ -1,0 +1,269 @@
+//! Text analysis shared by indexing and matching: tokenize, drop stop words and questionnaire
+//! filler, stem (tantivy's English Snowball stemmer), and fold thesaurus phrases to one
+//! concept token.
+//!
+//! Documents keep every token and add the concept tokens; questions become *units*, one per
+//! concept, so "two-factor authentication" is one ask (covered by a control that says "MFA"),
+//! not three words of which two are missing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use tantivy::tokenizer::{Language, LowerCaser, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer};
+
+const BUILTIN_THESAURUS: &str = include_str!("thesaurus.txt");
+
+/// Words of questionnaire boilerplate that carry no ask of their own ("Please describe whether
+/// your organization has ..."). Stemmed at start-up like everything else.
+const FILLER: &[&str] = &[
+    "you", "your", "yours", "we", "our", "us", "organization", "organisation", "company", "please", "describe",
+    "explain", "provide", "detail", "details", "list", "indicate", "specify", "confirm", "state", "outline",
+    "whether", "currently", "solution", "product", "service", "services", "platform", "offering", "vendor",
+    "any", "all", "also", "use", "used", "using", "include", "including", "includes", "e.g", "eg", "etc",
+    "applicable", "appropriate", "ensure", "place", "able", "support", "supports", "relevant", "kind", "type",
+    "types", "how", "what", "which", "who", "when", "where", "why", "do", "does", "did", "have", "has", "can",
+    "will", "would", "should", "shall", "must", "may", "might", "could", "is", "are", "be", "been", "being",
+    "exist", "exists", "existing", "way", "ways", "specific", "documented", "formal", "formally", "established",
+    "maintained", "maintain", "implemented", "implement", "defined", "i.e", "ie", "respect", "regard", "regarding",
+    "related", "relating", "handle", "handled", "perform", "performed", "performs", "conduct", "conducted", "take",
+    "taken", "make", "made", "provided", "following", "via", "within", "per", "each", "every", "one", "other",
+    "others", "such", "that", "this", "these", "those", "there", "their", "them", "they", "its", "it", "yes", "no",
+    "n/a", "so", "if", "then", "than", "own", "new", "based", "place", "practice", "practices", "approach",
+    "measures", "mechanisms", "mechanism", "controls", "control", "program", "programme", "processes",
+    "procedures", "procedure", "process", "policy", "policies", "documentation", "information",
+];
+
+/// Words that turn a question around ("Is any data stored unencrypted?").
+const NEGATIONS: &[&str] = &[
+    "not", "never", "without", "unencrypted", "plaintext", "unauthenticated", "unpatched", "unsupported",
+    "unmanaged", "unrestricted", "unmonitored", "unlogged", "shared", "only", "nt",
+];
+
+/// A unit of a question: one concept the answer has to speak to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Unit {
+    /// The token looked up in controls: a stem, or a concept token for a thesaurus group.
+    pub token: String,
+    /// How it was written, for `--explain`.
+    pub surface: String,
+}
+
+/// A thesaurus: groups of equivalent terms, each folded to the concept token `syn_N`.
+#[derive(Debug, Clone, Default)]
+pub struct Thesaurus {
+    /// First token of a phrase → (phrase tokens, group), longest first.
+    phrases: BTreeMap<String, Vec<(Vec<String>, usize)>>,
+    /// Group → its first term, for display.
+    names: Vec<String>,
+}
+
+impl Thesaurus {
+    /// The display name of a concept token (`syn_3` → "single sign-on"), or the token itself.
+    pub fn name<'a>(&'a self, token: &'a str) -> &'a str {
+        token
+            .strip_prefix("syn_")
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| self.names.get(n))
+            .map(String::as_str)
+            .unwrap_or(token)
+    }
+
+    pub fn groups(&self) -> usize {
+        self.names.len()
+    }
+}
+
+/// Parses thesaurus lines (`term | term | ...`, `#` comments). Returns problems as
+/// (1-based line, message) so a record's own file can be reported like any other.
+pub fn parse_thesaurus_lines(text: &str) -> (Vec<Vec<String>>, Vec<(usize, String)>) {
+    let mut groups = Vec::new();
+    let mut problems = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let terms: Vec<String> = line.split('|').map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()).collect();
+        if terms.len() < 2 {
+            problems.push((index + 1, "a thesaurus group needs at least two terms separated by ` | `".to_string()));
+            continue;
+        }
+        groups.push(terms);
+    }
+    (groups, problems)
+}
+
+/// The analyzer: tokenizer, stemmer and thesaurus together.
+#[derive(Clone)]
+pub struct Analyzer {
+    stemmer: TextAnalyzer,
+    filler: BTreeSet<String>,
+    negations: BTreeSet<String>,
+    pub thesaurus: Thesaurus,
+}
+
+impl Analyzer {
+    /// The built-in thesaurus plus a record's own groups (`extra`).
+    pub fn new(extra: &[Vec<String>]) -> Analyzer {
+        let stemmer = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(LowerCaser)
+            .filter(StopWordFilter::new(Language::English).unwrap_or_else(|| StopWordFilter::remove(Vec::new())))
+            .filter(Stemmer::new(Language::English))
+            .build();
+        let mut analyzer = Analyzer {
+            stemmer,
+            filler: BTreeSet::new(),
+            negations: BTreeSet::new(),
+            thesaurus: Thesaurus::default(),
+        };
+        analyzer.filler = FILLER.iter().flat_map(|w| analyzer.stems(w)).collect();
+        analyzer.negations = NEGATIONS.iter().map(|w| w.to_string()).collect();
+        let (builtin, _) = parse_thesaurus_lines(BUILTIN_THESAURUS);
+        for terms in builtin.iter().chain(extra) {
+            analyzer.add_group(terms);
+        }
+        for list in analyzer.thesaurus.phrases.values_mut() {
+            list.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
+        }
+        analyzer
+    }
+
+    fn add_group(&mut self, terms: &[String]) {
+        let group = self.thesaurus.names.len();
+        self.thesaurus.names.push(terms[0].clone());
+        for term in terms {
+            let tokens = self.stems(term);
+            if let Some(first) = tokens.first() {
+                self.thesaurus.phrases.entry(first.clone()).or_default().push((tokens.clone(), group));
+            }
+        }
+    }
+
+    /// Lowercased, stop-worded, stemmed tokens.
+    pub fn stems(&self, text: &str) -> Vec<String> {
+        let mut analyzer = self.stemmer.clone();
+        let mut stream = analyzer.token_stream(text);
+        let mut tokens = Vec::new();
+        while stream.advance() {
+            tokens.push(stream.token().text.clone());
+        }
+        tokens
+    }
+
+    /// Folds thesaurus phrases: each item is (concept or stem, the stems it covers).
+    fn fold(&self, stems: &[String]) -> Vec<(String, Vec<String>)> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < stems.len() {
+            let found = self.thesaurus.phrases.get(&stems[i]).and_then(|candidates| {
+                candidates.iter().find(|(phrase, _)| stems[i..].starts_with(phrase))
+            });
+            match found {
+                Some((phrase, group)) => {
+                    out.push((format!("syn_{group}"), phrase.clone()));
+                    i += phrase.len();
+                }
+                None => {
+                    out.push((stems[i].clone(), vec![stems[i].clone()]));
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// Tokens to index for a document: every stem, plus the concept token of every phrase.
+    pub fn document_tokens(&self, text: &str) -> Vec<String> {
+        let stems = self.stems(text);
+        let mut tokens = stems.clone();
+        tokens.extend(self.fold(&stems).into_iter().filter(|(t, _)| t.starts_with("syn_")).map(|(t, _)| t));
+        tokens
+    }
+
+    /// The units a question asks about, without filler, deduplicated, in order.
+    pub fn question_units(&self, text: &str) -> Vec<Unit> {
+        let stems = self.stems(text);
+        let mut seen = BTreeSet::new();
+        self.fold(&stems)
+            .into_iter()
+            .filter(|(token, covers)| token.starts_with("syn_") || !self.filler.contains(&covers[0]))
+            .filter(|(token, _)| !token.chars().all(|c| c.is_ascii_digit()) || token.len() > 1)
+            .filter(|(token, _)| seen.insert(token.clone()))
+            .map(|(token, covers)| Unit { surface: covers.join(" "), token })
+            .collect()
+    }
+
+    /// Whether the question is phrased negatively ("stored unencrypted", "without MFA").
+    pub fn is_negated(&self, text: &str) -> bool {
+        text.split(|c: char| !c.is_alphanumeric())
+            .any(|w| self.negations.contains(&w.to_lowercase()))
+            || text.to_lowercase().contains("n't")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(units: &[Unit]) -> BTreeSet<&str> {
+        units.iter().map(|u| u.token.as_str()).collect()
+    }
+
+    #[test]
+    fn acronyms_and_expansions_fold_to_one_concept() {
+        let analyzer = Analyzer::new(&[]);
+        let a = analyzer.question_units("Is MFA enforced?");
+        let b = analyzer.question_units("Do you enforce two-factor authentication?");
+        assert_eq!(tokens(&a), tokens(&b));
+        let concept = a.iter().find(|u| u.token.starts_with("syn_")).expect("a concept");
+        assert_eq!(analyzer.thesaurus.name(&concept.token), "multi-factor authentication");
+    }
+
+    #[test]
+    fn related_but_different_terms_stay_apart() {
+        let analyzer = Analyzer::new(&[]);
+        let encrypt = analyzer.question_units("Is data encrypted?");
+        let tokenize = analyzer.question_units("Is data tokenized?");
+        assert_ne!(tokens(&encrypt), tokens(&tokenize));
+        let scan = analyzer.question_units("vulnerability scan");
+        let pentest = analyzer.question_units("penetration test");
+        assert_ne!(tokens(&scan), tokens(&pentest));
+    }
+
+    #[test]
+    fn filler_and_punctuation_are_dropped() {
+        let analyzer = Analyzer::new(&[]);
+        let units = analyzer.question_units("Please describe: does your organization [SaaS] perform backups?");
+        let names: Vec<&str> = units.iter().map(|u| analyzer.thesaurus.name(&u.token)).collect();
+        assert_eq!(names, vec!["software as a service", "backup"]);
+    }
+
+    #[test]
+    fn documents_keep_words_and_add_concepts() {
+        let analyzer = Analyzer::new(&[]);
+        let tokens = analyzer.document_tokens("We require multi-factor authentication for staff.");
+        assert!(tokens.contains(&"authent".to_string()));
+        assert!(tokens.iter().any(|t| t.starts_with("syn_")));
+    }
+
+    #[test]
+    fn a_record_thesaurus_extends_the_builtin_one() {
+        let extra = vec![vec!["payvane vault".to_string(), "pvv".to_string()]];
+        let analyzer = Analyzer::new(&extra);
+        assert_eq!(tokens(&analyzer.question_units("PVV")), tokens(&analyzer.question_units("Payvane Vault")));
+    }
+
+    #[test]
+    fn negations_are_detected() {
+        let analyzer = Analyzer::new(&[]);
+        assert!(analyzer.is_negated("Is any customer data stored unencrypted?"));
+        assert!(analyzer.is_negated("Can users log in without MFA?"));
+        assert!(!analyzer.is_negated("Is customer data encrypted at rest?"));
+    }
+
+    #[test]
+    fn thesaurus_file_parses_without_problems() {
+        let (groups, problems) = parse_thesaurus_lines(BUILTIN_THESAURUS);
+        assert!(groups.len() >= 120, "{}", groups.len());
+        assert_eq!(problems, vec![]);
+    }
+}
