@@ -12,13 +12,13 @@ use std::path::Path;
 use anyhow::{bail, Result};
 use serde::Serialize;
 
+use crate::catalog;
 use crate::check::{stale_age, CheckOptions};
 use crate::diag::Severity;
 use crate::index::{fingerprint, Origin, SearchIndex};
 use crate::matcher::{Analysis, Candidate, Matcher};
 use crate::record::{self, Answer, Record};
 use crate::text::{parse_thesaurus_lines, Analyzer};
-use crate::{catalog, check};
 
 /// A record's own thesaurus, at the record root.
 pub const RECORD_THESAURUS: &str = "thesaurus.txt";
@@ -52,7 +52,10 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { answer: 0.62, review: 0.5 }
+        Thresholds {
+            answer: 0.65,
+            review: 0.45,
+        }
     }
 }
 
@@ -96,9 +99,16 @@ impl Engine {
     /// Loads the record at `root`, refusing one with errors, and opens (or builds) its index.
     pub fn open(root: &Path) -> Result<Engine> {
         let loaded = record::load(root)?;
-        let errors = loaded.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        let errors = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
         if errors > 0 {
-            bail!("the record at `{}` has {errors} error(s); run `onrecord check` and fix them", root.display());
+            bail!(
+                "the record at `{}` has {errors} error(s); run `onrecord check` and fix them",
+                root.display()
+            );
         }
         let thesaurus_path = root.join(RECORD_THESAURUS);
         let own = std::fs::read_to_string(&thesaurus_path).unwrap_or_default();
@@ -115,7 +125,13 @@ impl Engine {
     pub fn from_parts(record: Record, analyzer: Analyzer, index: SearchIndex) -> Engine {
         let index_origin = index.origin;
         let matcher = Matcher::new(&record, analyzer, index);
-        Engine { record, matcher, thresholds: Thresholds::default(), staleness: None, index_origin }
+        Engine {
+            record,
+            matcher,
+            thresholds: Thresholds::default(),
+            staleness: None,
+            index_origin,
+        }
     }
 
     /// Answers one question.
@@ -125,17 +141,18 @@ impl Engine {
     }
 
     fn compose(&self, analysis: Analysis, candidates: Vec<Candidate>) -> Outcome {
-        let not_on_record = |analysis: Analysis, candidates: Vec<Candidate>, confidence: f32| Outcome {
-            status: Status::NotOnRecord,
-            answer: None,
-            confidence,
-            response: String::new(),
-            customer: Vec::new(),
-            citations: Vec::new(),
-            reason: None,
-            analysis: Some(analysis),
-            candidates,
-        };
+        let not_on_record =
+            |analysis: Analysis, candidates: Vec<Candidate>, confidence: f32| Outcome {
+                status: Status::NotOnRecord,
+                answer: None,
+                confidence,
+                response: String::new(),
+                customer: Vec::new(),
+                citations: Vec::new(),
+                reason: None,
+                analysis: Some(analysis),
+                candidates,
+            };
         let Some(best) = candidates.first().cloned() else {
             return not_on_record(analysis, candidates, 0.0);
         };
@@ -144,7 +161,11 @@ impl Engine {
             return not_on_record(analysis, candidates, confidence);
         }
         let control = &self.record.controls[best.index];
-        let mut status = if confidence >= self.thresholds.answer { Status::Answered } else { Status::Review };
+        let mut status = if confidence >= self.thresholds.answer {
+            Status::Answered
+        } else {
+            Status::Review
+        };
         let mut reason = None;
         // A phrasing the question reads like carries its own answer (it may ask the
         // opposite way round); otherwise the control's answer answers its title.
@@ -153,15 +174,25 @@ impl Engine {
             Some(answer) if reads_like_phrasing => answer,
             _ => control.answer,
         };
-        if analysis.negated && !(reads_like_phrasing && best.phrasing_answer.is_some()) && status == Status::Answered {
+        if analysis.negated
+            && !(reads_like_phrasing && best.phrasing_answer.is_some())
+            && status == Status::Answered
+        {
             status = Status::Review;
-            reason = Some(format!("the question may ask the opposite of `{}`", control.id));
+            reason = Some(format!(
+                "the question may ask the opposite of `{}`",
+                control.id
+            ));
         }
         let mut cited = vec![best.index];
         if let Some(second) = self.second_citation(&analysis, &candidates) {
             cited.push(second);
         }
-        if answer == Answer::Yes && !cited.iter().any(|&i| self.record.controls[i].answer == Answer::Yes) {
+        if answer == Answer::Yes
+            && !cited
+                .iter()
+                .any(|&i| self.record.controls[i].answer == Answer::Yes)
+        {
             status = Status::Review;
             reason = Some("a yes needs a cited control whose answer is yes".into());
         }
@@ -177,17 +208,35 @@ impl Engine {
                 reason = Some(format!("cites a stale record: {}", stale.join(", ")));
             }
         }
-        let citations: Vec<Citation> = cited.iter().map(|&i| self.citation(&self.record.controls[i].id)).collect();
+        let citations: Vec<Citation> = cited
+            .iter()
+            .map(|&i| self.citation(&self.record.controls[i].id))
+            .collect();
         let customer = self.customer_parts(&citations);
-        let response = cited.iter().map(|&i| self.record.controls[i].statement.as_str()).collect::<Vec<_>>().join(" ");
-        Outcome { status, answer: Some(answer), confidence, response, customer, citations, reason, analysis: Some(analysis), candidates }
+        let response = cited
+            .iter()
+            .map(|&i| self.record.controls[i].statement.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Outcome {
+            status,
+            answer: Some(answer),
+            confidence,
+            response,
+            customer,
+            citations,
+            reason,
+            analysis: Some(analysis),
+            candidates,
+        }
     }
 
     /// A second control is cited when it explains a real part of the question the best one
     /// leaves unexplained, and is itself a plausible match.
     fn second_citation(&self, analysis: &Analysis, candidates: &[Candidate]) -> Option<usize> {
         let best = candidates.first()?;
-        let missing: Vec<&(String, String, f32, bool)> = analysis.units.iter().filter(|u| !u.3).collect();
+        let missing: Vec<&(String, String, f32, bool)> =
+            analysis.units.iter().filter(|u| !u.3).collect();
         let total: f32 = analysis.units.iter().map(|u| u.2).sum();
         if missing.is_empty() || total <= 0.0 {
             return None;
@@ -200,7 +249,12 @@ impl Engine {
             .map(|c| {
                 let gain: f32 = missing
                     .iter()
-                    .filter(|u| analyzer.question_units(&u.0).iter().all(|q| self.matcher.covers(c.index, &q.token)))
+                    .filter(|u| {
+                        analyzer
+                            .question_units(&u.0)
+                            .iter()
+                            .all(|q| self.matcher.covers(c.index, &q.token))
+                    })
                     .map(|u| u.2)
                     .sum();
                 (c.index, gain / total)
@@ -222,7 +276,9 @@ impl Engine {
     }
 
     fn customer_parts(&self, citations: &[Citation]) -> Vec<String> {
-        let Some(cuec) = self.record.catalog(catalog::CUEC) else { return Vec::new() };
+        let Some(cuec) = self.record.catalog(catalog::CUEC) else {
+            return Vec::new();
+        };
         let mut parts: Vec<String> = Vec::new();
         for id in citations.iter().flat_map(|c| &c.cuec) {
             if let Some(entry) = cuec.get(id) {
@@ -252,4 +308,3 @@ pub fn citation_text(citations: &[Citation]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
-

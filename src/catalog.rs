@@ -95,6 +95,16 @@ pub fn iso2013_successors() -> BTreeMap<String, Vec<String>> {
     map
 }
 
+/// ISO/IEC 27001:2013 Annex A id → its title.
+pub fn iso2013_titles() -> BTreeMap<String, String> {
+    let mut reader = csv::Reader::from_reader(ISO2013_CSV.as_bytes());
+    reader
+        .records()
+        .flatten()
+        .filter_map(|r| Some((r.get(0)?.to_string(), r.get(1)?.to_string())))
+        .collect()
+}
+
 /// The SOC 2 series an id belongs to ("CC6" for "CC6.1", "P4" for "P4.2"), for per-series totals.
 pub fn soc2_series(id: &str) -> &str {
     id.split('.').next().unwrap_or(id)

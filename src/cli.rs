@@ -45,6 +45,19 @@ enum Command {
         #[arg(long, value_name = "PCT", value_parser = parse_percent)]
         min: Option<f64>,
     },
+    /// Build the search index of the record (later commands rebuild it when the record changed)
+    Index,
+    /// Answer one question: answer, statement, citations, confidence, or not on the record
+    Ask {
+        /// The question, as the customer wrote it
+        question: String,
+        /// How many candidates `--explain` shows
+        #[arg(long, default_value_t = 5)]
+        top: usize,
+        /// Show why: matched terms, expansions, scores of the runners-up
+        #[arg(long)]
+        explain: bool,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -71,6 +84,12 @@ pub enum CommandConfig {
         framework: Option<String>,
         min: Option<f64>,
     },
+    Index,
+    Ask {
+        question: String,
+        top: usize,
+        explain: bool,
+    },
 }
 
 pub fn parse() -> Result<Config, clap::Error> {
@@ -78,6 +97,16 @@ pub fn parse() -> Result<Config, clap::Error> {
     let command = match args.command {
         Command::Check { max_age } => CommandConfig::Check { max_age },
         Command::Gaps { framework, min } => CommandConfig::Gaps { framework, min },
+        Command::Index => CommandConfig::Index,
+        Command::Ask {
+            question,
+            top,
+            explain,
+        } => CommandConfig::Ask {
+            question,
+            top,
+            explain,
+        },
     };
     Ok(Config {
         record: args.record,

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
+};
 use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 use crate::record::Record;
@@ -102,14 +104,21 @@ fn schema() -> (Schema, Field, Vec<(Field, f32)>) {
         .set_tokenizer("whitespace")
         .set_index_option(IndexRecordOption::WithFreqs);
     let options = TextOptions::default().set_indexing_options(indexing);
-    let fields = FIELDS.iter().map(|(name, weight)| (builder.add_text_field(name, options.clone()), *weight)).collect();
+    let fields = FIELDS
+        .iter()
+        .map(|(name, weight)| (builder.add_text_field(name, options.clone()), *weight))
+        .collect();
     (builder.build(), id, fields)
 }
 
 impl SearchIndex {
     /// Opens the record's index if its fingerprint matches, else rebuilds it; falls back to
     /// an index in memory when the record directory cannot be written.
-    pub fn open_or_build(record: &Record, analyzer: &Analyzer, fingerprint: &str) -> Result<SearchIndex> {
+    pub fn open_or_build(
+        record: &Record,
+        analyzer: &Analyzer,
+        fingerprint: &str,
+    ) -> Result<SearchIndex> {
         let dir = record.root.join(INDEX_DIR);
         let stamp = record.root.join(FINGERPRINT_FILE);
         let current = std::fs::read_to_string(&stamp).ok();
@@ -134,15 +143,24 @@ impl SearchIndex {
         Self::from_index(index, id, fields, Origin::Reused)
     }
 
-    fn build_dir(record: &Record, analyzer: &Analyzer, dir: &PathBuf, stamp: &Path, fingerprint: &str) -> Result<SearchIndex> {
+    fn build_dir(
+        record: &Record,
+        analyzer: &Analyzer,
+        dir: &PathBuf,
+        stamp: &Path,
+        fingerprint: &str,
+    ) -> Result<SearchIndex> {
         if dir.exists() {
-            std::fs::remove_dir_all(dir).with_context(|| format!("could not clear `{}`", dir.display()))?;
+            std::fs::remove_dir_all(dir)
+                .with_context(|| format!("could not clear `{}`", dir.display()))?;
         }
-        std::fs::create_dir_all(dir).with_context(|| format!("could not create `{}`", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("could not create `{}`", dir.display()))?;
         let (schema, id, fields) = schema();
         let index = Index::create_in_dir(dir, schema)?;
         Self::fill(&index, record, analyzer, id, &fields)?;
-        std::fs::write(stamp, fingerprint).with_context(|| format!("could not write `{}`", stamp.display()))?;
+        std::fs::write(stamp, fingerprint)
+            .with_context(|| format!("could not write `{}`", stamp.display()))?;
         Self::from_index(index, id, fields, Origin::Built)
     }
 
@@ -153,7 +171,13 @@ impl SearchIndex {
         Self::from_index(index, id, fields, Origin::InMemory)
     }
 
-    fn fill(index: &Index, record: &Record, analyzer: &Analyzer, id: Field, fields: &[(Field, f32)]) -> Result<()> {
+    fn fill(
+        index: &Index,
+        record: &Record,
+        analyzer: &Analyzer,
+        id: Field,
+        fields: &[(Field, f32)],
+    ) -> Result<()> {
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, WRITER_BUDGET)?;
         for (i, control) in record.controls.iter().enumerate() {
             let mut document = doc!(id => control.id.as_str());
@@ -166,10 +190,23 @@ impl SearchIndex {
         Ok(())
     }
 
-    fn from_index(index: Index, id: Field, fields: Vec<(Field, f32)>, origin: Origin) -> Result<SearchIndex> {
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+    fn from_index(
+        index: Index,
+        id: Field,
+        fields: Vec<(Field, f32)>,
+        origin: Origin,
+    ) -> Result<SearchIndex> {
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
         reader.reload()?;
-        Ok(SearchIndex { reader, id, fields, origin })
+        Ok(SearchIndex {
+            reader,
+            id,
+            fields,
+            origin,
+        })
     }
 
     /// The ids of the best `limit` controls for these tokens by weighted BM25, best first.
@@ -177,15 +214,24 @@ impl SearchIndex {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for token in tokens {
             for (field, weight) in &self.fields {
-                let term = TermQuery::new(Term::from_field_text(*field, token), IndexRecordOption::WithFreqs);
-                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(term), *weight))));
+                let term = TermQuery::new(
+                    Term::from_field_text(*field, token),
+                    IndexRecordOption::WithFreqs,
+                );
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(term), *weight)),
+                ));
             }
         }
         if clauses.is_empty() {
             return Ok(Vec::new());
         }
         let searcher = self.reader.searcher();
-        let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit).order_by_score())?;
+        let top = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(limit).order_by_score(),
+        )?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let document: TantivyDocument = searcher.doc(address)?;

@@ -67,6 +67,8 @@ pub struct Matcher {
     df: HashMap<String, usize>,
     /// Framework id (SOC 2, ISO 2022, and ISO 2013 through its successors) → controls.
     framework: BTreeMap<String, Vec<usize>>,
+    /// Framework id → its title, which stands in for the id in the question's text.
+    titles: BTreeMap<String, String>,
 }
 
 impl Matcher {
@@ -74,19 +76,48 @@ impl Matcher {
         let mut profiles = Vec::with_capacity(record.controls.len());
         let mut df: HashMap<String, usize> = HashMap::new();
         for (i, control) in record.controls.iter().enumerate() {
-            let [title, questions, keywords, statement, _frameworks] = control_fields(record, &analyzer, i);
-            let tokens: HashSet<String> = title.into_iter().chain(questions).chain(keywords).chain(statement).collect();
+            let [title, questions, keywords, statement, _frameworks] =
+                control_fields(record, &analyzer, i);
+            let tokens: HashSet<String> = title
+                .into_iter()
+                .chain(questions)
+                .chain(keywords)
+                .chain(statement)
+                .collect();
             for token in &tokens {
                 *df.entry(token.clone()).or_default() += 1;
             }
-            let mut phrasings = vec![(unit_set(&analyzer, &control.title), None, control.title.clone())];
+            let mut phrasings = vec![(
+                unit_set(&analyzer, &control.title),
+                None,
+                control.title.clone(),
+            )];
             for q in &control.questions {
                 phrasings.push((unit_set(&analyzer, &q.text), q.answer, q.text.clone()));
             }
             profiles.push(Profile { tokens, phrasings });
         }
-        let by_id = record.controls.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
-        Matcher { framework: framework_index(record), analyzer, index, profiles, by_id, df }
+        let by_id = record
+            .controls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
+        let mut titles = catalog::iso2013_titles();
+        for catalog in &record.catalogs {
+            for entry in &catalog.entries {
+                titles.insert(entry.id.to_uppercase(), entry.title.clone());
+            }
+        }
+        Matcher {
+            framework: framework_index(record),
+            titles,
+            analyzer,
+            index,
+            profiles,
+            by_id,
+            df,
+        }
     }
 
     pub fn analyzer(&self) -> &Analyzer {
@@ -95,14 +126,25 @@ impl Matcher {
 
     fn weight(&self, token: &str) -> f32 {
         let n = self.profiles.len() as f32;
-        let df = self.df.get(token).copied().unwrap_or(0) as f32;
+        // A word the record never uses weighs like the rarest word it does: it may be the
+        // distinctive ask, or just the customer's paraphrase, and a lexical judge cannot tell.
+        let df = self.df.get(token).copied().unwrap_or(1).max(1) as f32;
         ((n + 1.0) / (df + 0.5)).ln().max(0.1)
     }
 
     /// Ranks the controls for `question`, best first, with what was seen in it.
     pub fn rank(&self, question: &str) -> Result<(Analysis, Vec<Candidate>)> {
         let (framework_ids, rest) = framework_ids(question, &self.framework);
-        let clause = main_clause(&rest, &self.analyzer);
+        let mut clause = main_clause(&rest, &self.analyzer);
+        if !framework_ids.is_empty() {
+            // "Is A.8.24 implemented?" asks about the id's subject: let its title speak.
+            let titles: Vec<&str> = framework_ids
+                .iter()
+                .filter_map(|id| self.titles.get(id))
+                .map(String::as_str)
+                .collect();
+            clause = format!("{} {}", strip_framework_words(&clause), titles.join(". "));
+        }
         let units = self.analyzer.question_units(&clause);
         let negated = self.analyzer.is_negated(&clause);
         let tokens: Vec<String> = units.iter().map(|u| u.token.clone()).collect();
@@ -111,9 +153,13 @@ impl Matcher {
             .iter()
             .flat_map(|id| self.framework.get(id).into_iter().flatten().copied())
             .collect();
-        for &i in &by_framework {
-            if !hits.iter().any(|(id, _)| self.by_id.get(id) == Some(&i)) {
-                hits.push((self.id_of(i), 0.0));
+        if !by_framework.is_empty() {
+            // The question names the criterion: only controls mapped to it can answer it.
+            hits.retain(|(id, _)| self.by_id.get(id).is_some_and(|i| by_framework.contains(i)));
+            for &i in &by_framework {
+                if !hits.iter().any(|(id, _)| self.by_id.get(id) == Some(&i)) {
+                    hits.push((self.id_of(i), 0.0));
+                }
             }
         }
         let weights: Vec<f32> = units.iter().map(|u| self.weight(&u.token)).collect();
@@ -121,10 +167,15 @@ impl Matcher {
         let mut candidates: Vec<Candidate> = hits
             .iter()
             .filter_map(|(id, bm25)| self.by_id.get(id).map(|&i| (i, *bm25)))
-            .map(|(i, bm25)| self.judge(i, bm25, &units, &weights, total, by_framework.contains(&i)))
+            .map(|(i, bm25)| {
+                self.judge(i, bm25, &units, &weights, total, by_framework.contains(&i))
+            })
             .collect();
         candidates.sort_by(|a, b| {
-            b.score.total_cmp(&a.score).then(b.bm25.total_cmp(&a.bm25)).then(a.index.cmp(&b.index))
+            b.score
+                .total_cmp(&a.score)
+                .then(b.bm25.total_cmp(&a.bm25))
+                .then(a.index.cmp(&b.index))
         });
         let best = candidates.first().map(|c| &self.profiles[c.index]);
         let analysis = Analysis {
@@ -134,7 +185,12 @@ impl Matcher {
                 .zip(&weights)
                 .map(|(u, w)| {
                     let covered = best.is_some_and(|p| p.tokens.contains(&u.token));
-                    (u.surface.clone(), self.analyzer.thesaurus.name(&u.token).to_string(), *w, covered)
+                    (
+                        u.surface.clone(),
+                        self.analyzer.thesaurus.name(&u.token).to_string(),
+                        *w,
+                        covered,
+                    )
                 })
                 .collect(),
             framework_ids,
@@ -144,12 +200,29 @@ impl Matcher {
     }
 
     fn id_of(&self, index: usize) -> String {
-        self.by_id.iter().find(|(_, &i)| i == index).map(|(id, _)| id.clone()).unwrap_or_default()
+        self.by_id
+            .iter()
+            .find(|(_, &i)| i == index)
+            .map(|(id, _)| id.clone())
+            .unwrap_or_default()
     }
 
-    fn judge(&self, i: usize, bm25: f32, units: &[Unit], weights: &[f32], total: f32, by_framework: bool) -> Candidate {
+    fn judge(
+        &self,
+        i: usize,
+        bm25: f32,
+        units: &[Unit],
+        weights: &[f32],
+        total: f32,
+        by_framework: bool,
+    ) -> Candidate {
         let profile = &self.profiles[i];
-        let covered: f32 = units.iter().zip(weights).filter(|(u, _)| profile.tokens.contains(&u.token)).map(|(_, w)| w).sum();
+        let covered: f32 = units
+            .iter()
+            .zip(weights)
+            .filter(|(u, _)| profile.tokens.contains(&u.token))
+            .map(|(_, w)| w)
+            .sum();
         let coverage = if total > 0.0 { covered / total } else { 0.0 };
         let question: BTreeSet<String> = units.iter().map(|u| u.token.clone()).collect();
         let (phrasing, phrasing_answer, phrasing_text) = profile
@@ -184,7 +257,7 @@ impl Matcher {
         let shared: f32 = a.intersection(b).map(|t| self.weight(t)).sum();
         let all = sum(a) + sum(b);
         if all > 0.0 {
-            2.0 * shared / all
+            (2.0 * shared / all).max(0.0)
         } else {
             0.0
         }
@@ -201,7 +274,11 @@ impl Matcher {
 }
 
 fn unit_set(analyzer: &Analyzer, text: &str) -> BTreeSet<String> {
-    analyzer.question_units(text).into_iter().map(|u| u.token).collect()
+    analyzer
+        .question_units(text)
+        .into_iter()
+        .map(|u| u.token)
+        .collect()
 }
 
 /// Framework id → the controls mapped to it; ISO 2013 ids resolve through their successors.
@@ -217,7 +294,10 @@ fn framework_index(record: &Record) -> BTreeMap<String, Vec<usize>> {
         }
     }
     for (old, new) in catalog::iso2013_successors() {
-        let controls: Vec<usize> = new.iter().flat_map(|id| map.get(id).cloned().unwrap_or_default()).collect();
+        let controls: Vec<usize> = new
+            .iter()
+            .flat_map(|id| map.get(id).cloned().unwrap_or_default())
+            .collect();
         if !controls.is_empty() && !map.contains_key(&old) {
             map.insert(old, controls);
         }
@@ -227,12 +307,28 @@ fn framework_index(record: &Record) -> BTreeMap<String, Vec<usize>> {
 
 /// Finds framework ids in the question ("CC6.1", "A.8.24", "A.9.4.2") and returns them with
 /// the question text they were removed from.
-pub fn framework_ids(question: &str, known: &BTreeMap<String, Vec<usize>>) -> (Vec<String>, String) {
+pub fn framework_ids(
+    question: &str,
+    known: &BTreeMap<String, Vec<usize>>,
+) -> (Vec<String>, String) {
     let mut ids = Vec::new();
-    let mut rest = Vec::new();
+    let mut rest: Vec<&str> = Vec::new();
+    let mut previous = "";
     for word in question.split_whitespace() {
-        let trimmed = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '.').trim_end_matches('.');
-        let upper = trimmed.to_uppercase();
+        let trimmed = word
+            .trim_matches(|c: char| !c.is_alphanumeric() && c != '.')
+            .trim_end_matches('.');
+        let mut upper = trimmed.to_uppercase();
+        // "Annex A 8.28" and "A 8.28" name A.8.28.
+        if previous.eq_ignore_ascii_case("a")
+            && upper.chars().next().is_some_and(|c| c.is_ascii_digit())
+        {
+            upper = format!("A.{upper}");
+            if rest.last().is_some_and(|w| w.eq_ignore_ascii_case("a")) {
+                rest.pop();
+            }
+        }
+        previous = trimmed;
         let looks_like_id = upper.contains('.') && upper.chars().any(|c| c.is_ascii_digit());
         if looks_like_id && (known.contains_key(&upper) || is_framework_shape(&upper)) {
             if !ids.contains(&upper) {
@@ -245,19 +341,55 @@ pub fn framework_ids(question: &str, known: &BTreeMap<String, Vec<usize>>) -> (V
     (ids, rest.join(" "))
 }
 
+/// Drops the words that only name a framework ("ISO 27001", "Annex A", "SOC 2") once its id
+/// has been taken out, so they do not pull towards the control about certification.
+fn strip_framework_words(text: &str) -> String {
+    const WORDS: &[&str] = &[
+        "iso",
+        "iec",
+        "27001",
+        "27002",
+        "2013",
+        "2022",
+        "annex",
+        "soc",
+        "2",
+        "tsc",
+        "aicpa",
+        "criterion",
+        "criteria",
+    ];
+    text.split_whitespace()
+        .filter(|w| {
+            let w = w
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase();
+            !WORDS.contains(&w.as_str()) && !w.starts_with("iso/")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// SOC 2 (`CC6.1`, `PI1.2`, `P4.1`) or ISO Annex A (`A.8.24`, `A.9.4.2`) id shapes.
 fn is_framework_shape(id: &str) -> bool {
     let soc2 = ["CC", "PI", "A", "C", "P"].iter().any(|p| {
         id.strip_prefix(p).is_some_and(|r| {
             let mut parts = r.split('.');
-            parts.next().is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-                && parts.next().is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            parts
+                .next()
+                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+                && parts
+                    .next()
+                    .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
                 && parts.next().is_none()
         })
     });
     let iso = id.strip_prefix("A.").is_some_and(|r| {
         let parts: Vec<&str> = r.split('.').collect();
-        (2..=3).contains(&parts.len()) && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        (2..=3).contains(&parts.len())
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
     });
     soc2 || iso
 }
@@ -269,7 +401,8 @@ pub fn main_clause(question: &str, analyzer: &Analyzer) -> String {
     let bytes: Vec<char> = question.chars().collect();
     let mut clauses = Vec::new();
     for (i, c) in bytes.iter().enumerate() {
-        let end_of_sentence = *c == '?' || (*c == '.' && bytes.get(i + 1).is_none_or(|n| n.is_whitespace()));
+        let end_of_sentence =
+            *c == '?' || (*c == '.' && bytes.get(i + 1).is_none_or(|n| n.is_whitespace()));
         if end_of_sentence {
             clauses.push(bytes[start..=i].iter().collect::<String>());
             start = i + 1;
@@ -293,9 +426,21 @@ mod tests {
     #[test]
     fn compound_questions_keep_the_main_clause() {
         let analyzer = Analyzer::new(&[]);
-        assert_eq!(main_clause("Do you encrypt backups? If so, how often are keys rotated?", &analyzer), "Do you encrypt backups?");
-        assert_eq!(main_clause("Please describe. Do you run pen tests?", &analyzer), "Do you run pen tests?");
-        assert_eq!(main_clause("Backups encrypted", &analyzer), "Backups encrypted");
+        assert_eq!(
+            main_clause(
+                "Do you encrypt backups? If so, how often are keys rotated?",
+                &analyzer
+            ),
+            "Do you encrypt backups?"
+        );
+        assert_eq!(
+            main_clause("Please describe. Do you run pen tests?", &analyzer),
+            "Do you run pen tests?"
+        );
+        assert_eq!(
+            main_clause("Backups encrypted", &analyzer),
+            "Backups encrypted"
+        );
     }
 
     #[test]

@@ -8,34 +8,196 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use tantivy::tokenizer::{Language, LowerCaser, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer};
+use tantivy::tokenizer::{
+    Language, LowerCaser, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
+};
 
 const BUILTIN_THESAURUS: &str = include_str!("thesaurus.txt");
 
 /// Words of questionnaire boilerplate that carry no ask of their own ("Please describe whether
 /// your organization has ..."). Stemmed at start-up like everything else.
 const FILLER: &[&str] = &[
-    "you", "your", "yours", "we", "our", "us", "organization", "organisation", "company", "please", "describe",
-    "explain", "provide", "detail", "details", "list", "indicate", "specify", "confirm", "state", "outline",
-    "whether", "currently", "solution", "product", "service", "services", "platform", "offering", "vendor",
-    "any", "all", "also", "use", "used", "using", "include", "including", "includes", "e.g", "eg", "etc",
-    "applicable", "appropriate", "ensure", "place", "able", "support", "supports", "relevant", "kind", "type",
-    "types", "how", "what", "which", "who", "when", "where", "why", "do", "does", "did", "have", "has", "can",
-    "will", "would", "should", "shall", "must", "may", "might", "could", "is", "are", "be", "been", "being",
-    "exist", "exists", "existing", "way", "ways", "specific", "documented", "formal", "formally", "established",
-    "maintained", "maintain", "implemented", "implement", "defined", "i.e", "ie", "respect", "regard", "regarding",
-    "related", "relating", "handle", "handled", "perform", "performed", "performs", "conduct", "conducted", "take",
-    "taken", "make", "made", "provided", "following", "via", "within", "per", "each", "every", "one", "other",
-    "others", "such", "that", "this", "these", "those", "there", "their", "them", "they", "its", "it", "yes", "no",
-    "n/a", "so", "if", "then", "than", "own", "new", "based", "place", "practice", "practices", "approach",
-    "measures", "mechanisms", "mechanism", "controls", "control", "program", "programme", "processes",
-    "procedures", "procedure", "process", "policy", "policies", "documentation", "information",
+    "you",
+    "your",
+    "yours",
+    "we",
+    "our",
+    "us",
+    "organization",
+    "organisation",
+    "company",
+    "please",
+    "describe",
+    "explain",
+    "provide",
+    "detail",
+    "details",
+    "list",
+    "indicate",
+    "specify",
+    "confirm",
+    "state",
+    "outline",
+    "whether",
+    "currently",
+    "solution",
+    "product",
+    "service",
+    "services",
+    "platform",
+    "offering",
+    "vendor",
+    "any",
+    "all",
+    "also",
+    "use",
+    "used",
+    "using",
+    "include",
+    "including",
+    "includes",
+    "e.g",
+    "eg",
+    "etc",
+    "applicable",
+    "appropriate",
+    "ensure",
+    "place",
+    "able",
+    "support",
+    "supports",
+    "relevant",
+    "kind",
+    "type",
+    "types",
+    "how",
+    "what",
+    "which",
+    "who",
+    "when",
+    "where",
+    "why",
+    "do",
+    "does",
+    "did",
+    "have",
+    "has",
+    "can",
+    "will",
+    "would",
+    "should",
+    "shall",
+    "must",
+    "may",
+    "might",
+    "could",
+    "is",
+    "are",
+    "be",
+    "been",
+    "being",
+    "exist",
+    "exists",
+    "existing",
+    "way",
+    "ways",
+    "specific",
+    "documented",
+    "formal",
+    "formally",
+    "established",
+    "maintained",
+    "maintain",
+    "implemented",
+    "implement",
+    "defined",
+    "i.e",
+    "ie",
+    "respect",
+    "regard",
+    "regarding",
+    "related",
+    "relating",
+    "handle",
+    "handled",
+    "perform",
+    "performed",
+    "performs",
+    "conduct",
+    "conducted",
+    "take",
+    "taken",
+    "make",
+    "made",
+    "provided",
+    "following",
+    "via",
+    "within",
+    "per",
+    "each",
+    "every",
+    "one",
+    "other",
+    "others",
+    "such",
+    "that",
+    "this",
+    "these",
+    "those",
+    "there",
+    "their",
+    "them",
+    "they",
+    "its",
+    "it",
+    "yes",
+    "no",
+    "n/a",
+    "so",
+    "if",
+    "then",
+    "than",
+    "own",
+    "new",
+    "based",
+    "place",
+    "practice",
+    "practices",
+    "approach",
+    "measures",
+    "mechanisms",
+    "mechanism",
+    "controls",
+    "control",
+    "program",
+    "programme",
+    "processes",
+    "procedures",
+    "procedure",
+    "process",
+    "policy",
+    "policies",
+    "documentation",
+    "information",
 ];
 
 /// Words that turn a question around ("Is any data stored unencrypted?").
 const NEGATIONS: &[&str] = &[
-    "not", "never", "without", "unencrypted", "plaintext", "unauthenticated", "unpatched", "unsupported",
-    "unmanaged", "unrestricted", "unmonitored", "unlogged", "shared", "only", "nt",
+    "not",
+    "never",
+    "without",
+    "unencrypted",
+    "plaintext",
+    "unauthenticated",
+    "unpatched",
+    "unsupported",
+    "unmanaged",
+    "unrestricted",
+    "unmonitored",
+    "unlogged",
+    "shared",
+    "only",
+    "nt",
 ];
 
 /// A unit of a question: one concept the answer has to speak to.
@@ -82,9 +244,16 @@ pub fn parse_thesaurus_lines(text: &str) -> (Vec<Vec<String>>, Vec<(usize, Strin
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let terms: Vec<String> = line.split('|').map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()).collect();
+        let terms: Vec<String> = line
+            .split('|')
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect();
         if terms.len() < 2 {
-            problems.push((index + 1, "a thesaurus group needs at least two terms separated by ` | `".to_string()));
+            problems.push((
+                index + 1,
+                "a thesaurus group needs at least two terms separated by ` | `".to_string(),
+            ));
             continue;
         }
         groups.push(terms);
@@ -106,7 +275,10 @@ impl Analyzer {
     pub fn new(extra: &[Vec<String>]) -> Analyzer {
         let stemmer = TextAnalyzer::builder(SimpleTokenizer::default())
             .filter(LowerCaser)
-            .filter(StopWordFilter::new(Language::English).unwrap_or_else(|| StopWordFilter::remove(Vec::new())))
+            .filter(
+                StopWordFilter::new(Language::English)
+                    .unwrap_or_else(|| StopWordFilter::remove(Vec::new())),
+            )
             .filter(Stemmer::new(Language::English))
             .build();
         let mut analyzer = Analyzer {
@@ -133,7 +305,11 @@ impl Analyzer {
         for term in terms {
             let tokens = self.stems(term);
             if let Some(first) = tokens.first() {
-                self.thesaurus.phrases.entry(first.clone()).or_default().push((tokens.clone(), group));
+                self.thesaurus
+                    .phrases
+                    .entry(first.clone())
+                    .or_default()
+                    .push((tokens.clone(), group));
             }
         }
     }
@@ -154,9 +330,15 @@ impl Analyzer {
         let mut out = Vec::new();
         let mut i = 0;
         while i < stems.len() {
-            let found = self.thesaurus.phrases.get(&stems[i]).and_then(|candidates| {
-                candidates.iter().find(|(phrase, _)| stems[i..].starts_with(phrase))
-            });
+            let found = self
+                .thesaurus
+                .phrases
+                .get(&stems[i])
+                .and_then(|candidates| {
+                    candidates
+                        .iter()
+                        .find(|(phrase, _)| stems[i..].starts_with(phrase))
+                });
             match found {
                 Some((phrase, group)) => {
                     out.push((format!("syn_{group}"), phrase.clone()));
@@ -175,7 +357,12 @@ impl Analyzer {
     pub fn document_tokens(&self, text: &str) -> Vec<String> {
         let stems = self.stems(text);
         let mut tokens = stems.clone();
-        tokens.extend(self.fold(&stems).into_iter().filter(|(t, _)| t.starts_with("syn_")).map(|(t, _)| t));
+        tokens.extend(
+            self.fold(&stems)
+                .into_iter()
+                .filter(|(t, _)| t.starts_with("syn_"))
+                .map(|(t, _)| t),
+        );
         tokens
     }
 
@@ -185,10 +372,15 @@ impl Analyzer {
         let mut seen = BTreeSet::new();
         self.fold(&stems)
             .into_iter()
-            .filter(|(token, covers)| token.starts_with("syn_") || !self.filler.contains(&covers[0]))
+            .filter(|(token, covers)| {
+                token.starts_with("syn_") || !self.filler.contains(&covers[0])
+            })
             .filter(|(token, _)| !token.chars().all(|c| c.is_ascii_digit()) || token.len() > 1)
             .filter(|(token, _)| seen.insert(token.clone()))
-            .map(|(token, covers)| Unit { surface: covers.join(" "), token })
+            .map(|(token, covers)| Unit {
+                surface: covers.join(" "),
+                token,
+            })
             .collect()
     }
 
@@ -214,8 +406,14 @@ mod tests {
         let a = analyzer.question_units("Is MFA enforced?");
         let b = analyzer.question_units("Do you enforce two-factor authentication?");
         assert_eq!(tokens(&a), tokens(&b));
-        let concept = a.iter().find(|u| u.token.starts_with("syn_")).expect("a concept");
-        assert_eq!(analyzer.thesaurus.name(&concept.token), "multi-factor authentication");
+        let concept = a
+            .iter()
+            .find(|u| u.token.starts_with("syn_"))
+            .expect("a concept");
+        assert_eq!(
+            analyzer.thesaurus.name(&concept.token),
+            "multi-factor authentication"
+        );
     }
 
     #[test]
@@ -232,8 +430,12 @@ mod tests {
     #[test]
     fn filler_and_punctuation_are_dropped() {
         let analyzer = Analyzer::new(&[]);
-        let units = analyzer.question_units("Please describe: does your organization [SaaS] perform backups?");
-        let names: Vec<&str> = units.iter().map(|u| analyzer.thesaurus.name(&u.token)).collect();
+        let units = analyzer
+            .question_units("Please describe: does your organization [SaaS] perform backups?");
+        let names: Vec<&str> = units
+            .iter()
+            .map(|u| analyzer.thesaurus.name(&u.token))
+            .collect();
         assert_eq!(names, vec!["software as a service", "backup"]);
     }
 
@@ -249,7 +451,10 @@ mod tests {
     fn a_record_thesaurus_extends_the_builtin_one() {
         let extra = vec![vec!["payvane vault".to_string(), "pvv".to_string()]];
         let analyzer = Analyzer::new(&extra);
-        assert_eq!(tokens(&analyzer.question_units("PVV")), tokens(&analyzer.question_units("Payvane Vault")));
+        assert_eq!(
+            tokens(&analyzer.question_units("PVV")),
+            tokens(&analyzer.question_units("Payvane Vault"))
+        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! One module per subcommand. Each loads what it needs through the library and renders the
 //! result for the chosen format; none computes anything the library could.
 
+mod ask;
 mod check;
 mod gaps;
+mod index;
 
 use std::path::Path;
 
@@ -22,6 +24,12 @@ pub fn run(config: &Config) -> Result<Outcome> {
     match &config.command {
         CommandConfig::Check { max_age } => check::run(config, *max_age),
         CommandConfig::Gaps { framework, min } => gaps::run(config, framework.as_deref(), *min),
+        CommandConfig::Index => index::run(config),
+        CommandConfig::Ask {
+            question,
+            top,
+            explain,
+        } => ask::run(config, question, *top, *explain),
     }
 }
 

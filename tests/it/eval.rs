@@ -40,7 +40,8 @@ impl Score {
 }
 
 fn questions() -> Vec<Labeled> {
-    let mut reader = csv::Reader::from_path(repo().join("fixtures/eval/questions.csv")).expect("questions.csv");
+    let mut reader =
+        csv::Reader::from_path(repo().join("fixtures/eval/questions.csv")).expect("questions.csv");
     reader
         .records()
         .map(|r| {
@@ -48,7 +49,11 @@ fn questions() -> Vec<Labeled> {
             Labeled {
                 id: r[0].to_string(),
                 split: r[1].to_string(),
-                expect: if &r[2] == "-" { Vec::new() } else { r[2].split(';').map(|s| s.trim().to_string()).collect() },
+                expect: if &r[2] == "-" {
+                    Vec::new()
+                } else {
+                    r[2].split(';').map(|s| s.trim().to_string()).collect()
+                },
                 answer: r[3].to_string(),
                 question: r[4].to_string(),
             }
@@ -66,7 +71,10 @@ fn evaluate() -> (BTreeMap<String, Score>, Vec<String>) {
         let outcome = engine.ask(&q.question).expect("ask");
         let top = outcome.citations.first().map(|c| c.control.clone());
         let cited_right = top.as_ref().is_some_and(|c| q.expect.contains(c));
-        let answer = outcome.answer.map(|a| a.as_str().to_string()).unwrap_or_default();
+        let answer = outcome
+            .answer
+            .map(|a| a.as_str().to_string())
+            .unwrap_or_default();
         for split in [q.split.clone(), "all".to_string()] {
             let s = scores.entry(split).or_default();
             if q.expect.is_empty() {
@@ -86,12 +94,22 @@ fn evaluate() -> (BTreeMap<String, Score>, Vec<String>) {
         let ok = if q.expect.is_empty() {
             outcome.status == Status::NotOnRecord
         } else {
-            outcome.status != Status::NotOnRecord && cited_right && (outcome.status != Status::Answered || answer == q.answer)
+            outcome.status != Status::NotOnRecord
+                && cited_right
+                && (outcome.status != Status::Answered || answer == q.answer)
         };
         if !ok {
             misses.push(format!(
                 "{} [{}] expect {:?}/{} got {} {:?} {} conf {:.2}: {}",
-                q.id, q.split, q.expect, q.answer, outcome.status.as_str(), top, answer, outcome.confidence, q.question
+                q.id,
+                q.split,
+                q.expect,
+                q.answer,
+                outcome.status.as_str(),
+                top,
+                answer,
+                outcome.confidence,
+                q.question
             ));
         }
     }
@@ -128,10 +146,28 @@ fn evaluation_set_meets_the_quality_bars() {
     }
     for split in ["tune", "holdout"] {
         let s = &scores[split];
-        assert!(s.answerable >= 60 && s.gaps >= 25, "{split}: too few questions");
-        assert!(s.top1() >= BARS.top1, "{split}: top-1 correct {:.3} below {}", s.top1(), BARS.top1);
-        assert!(s.wrong() <= BARS.wrong_claims, "{split}: wrong claims {:.3} above {}", s.wrong(), BARS.wrong_claims);
-        assert!(s.flagged() >= BARS.gaps_flagged, "{split}: gaps flagged {:.3} below {}", s.flagged(), BARS.gaps_flagged);
+        assert!(
+            s.answerable >= 60 && s.gaps >= 25,
+            "{split}: too few questions"
+        );
+        assert!(
+            s.top1() >= BARS.top1,
+            "{split}: top-1 correct {:.3} below {}",
+            s.top1(),
+            BARS.top1
+        );
+        assert!(
+            s.wrong() <= BARS.wrong_claims,
+            "{split}: wrong claims {:.3} above {}",
+            s.wrong(),
+            BARS.wrong_claims
+        );
+        assert!(
+            s.flagged() >= BARS.gaps_flagged,
+            "{split}: gaps flagged {:.3} below {}",
+            s.flagged(),
+            BARS.gaps_flagged
+        );
     }
 }
 
@@ -141,6 +177,56 @@ struct Bars {
     gaps_flagged: f64,
 }
 
-/// The bars of issue 3 are 0.90 / 0.03 / 0.85; these are what the engine holds today, so a
-/// drop fails the build. Raise them as the engine improves.
-const BARS: Bars = Bars { top1: 0.0, wrong_claims: 1.0, gaps_flagged: 0.0 };
+/// The bars of issue 3 are 0.90 / 0.03 / 0.85. These are just under what the engine holds
+/// today on both splits (tune 69.4% / 5.1% / 84.6%, holdout 69.8% / 4.5% / 81.8%), so a drop
+/// fails the build. Raise them as the engine improves.
+const BARS: Bars = Bars {
+    top1: 0.67,
+    wrong_claims: 0.06,
+    gaps_flagged: 0.80,
+};
+
+/// `ONRECORD_EVAL_SWEEP=1 cargo test --test it sweep -- --nocapture` prints the tune split's
+/// metrics over a grid of thresholds: how the defaults in `answer::Thresholds` were chosen.
+#[test]
+fn sweep_thresholds_on_the_tune_split() {
+    if std::env::var_os("ONRECORD_EVAL_SWEEP").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("fixtures/eval/record"), dir.path());
+    let mut engine = Engine::open(dir.path()).expect("eval record");
+    let tune: Vec<Labeled> = questions()
+        .into_iter()
+        .filter(|q| q.split == "tune")
+        .collect();
+    for review in [0.30f32, 0.35, 0.40, 0.45, 0.50] {
+        for answer in [0.5f32, 0.55, 0.6, 0.65, 0.7, 0.75] {
+            if answer < review {
+                continue;
+            }
+            engine.thresholds = onrecord::answer::Thresholds { answer, review };
+            let mut s = Score::default();
+            for q in &tune {
+                let o = engine.ask(&q.question).unwrap();
+                let right = o
+                    .citations
+                    .first()
+                    .is_some_and(|c| q.expect.contains(&c.control));
+                let a = o.answer.map(|a| a.as_str().to_string()).unwrap_or_default();
+                if q.expect.is_empty() {
+                    s.gaps += 1;
+                    s.gaps_flagged += usize::from(o.status == Status::NotOnRecord);
+                } else {
+                    s.answerable += 1;
+                    s.correct += usize::from(o.status != Status::NotOnRecord && right);
+                }
+                if o.status == Status::Answered {
+                    s.answered += 1;
+                    s.wrong_claims += usize::from(!right || a != q.answer);
+                }
+            }
+            println!("review {review:.2} answer {answer:.2}: top-1 {:.1}% wrong {:.1}% ({}/{}) flagged {:.1}%", s.top1() * 100.0, s.wrong() * 100.0, s.wrong_claims, s.answered, s.flagged() * 100.0);
+        }
+    }
+}

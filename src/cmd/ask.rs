@@ -1,0 +1,105 @@
+//! `onrecord ask`: answer one question from the record.
+
+use anyhow::Result;
+use onrecord::answer::{citation_text, Engine, Outcome as Answered, Status};
+
+use super::Outcome;
+use crate::cli::{Config, Format};
+
+pub fn run(config: &Config, question: &str, top: usize, explain: bool) -> Result<Outcome> {
+    let engine = Engine::open(&config.record)?;
+    let outcome = engine.ask(question)?;
+    match config.format {
+        Format::Json => {
+            let mut json = serde_json::json!({
+                "question": question,
+                "status": outcome.status,
+                "answer": outcome.answer,
+                "confidence": outcome.confidence,
+                "response": outcome.response,
+                "customer": outcome.customer,
+                "citations": outcome.citations,
+            });
+            if let Some(reason) = &outcome.reason {
+                json["reason"] = serde_json::json!(reason);
+            }
+            if explain {
+                json["explain"] = serde_json::json!({
+                    "analysis": outcome.analysis,
+                    "candidates": outcome.candidates.iter().take(top).collect::<Vec<_>>(),
+                });
+            }
+            println!("{}", serde_json::to_string_pretty(&json)?);
+        }
+        _ => print!("{}", render(&outcome, top, explain)),
+    }
+    Ok(Outcome::Success)
+}
+
+fn render(outcome: &Answered, top: usize, explain: bool) -> String {
+    let mut out = String::new();
+    match outcome.status {
+        Status::NotOnRecord => out.push_str(&format!(
+            "not on the record (confidence {:.2})\n",
+            outcome.confidence
+        )),
+        status => {
+            let answer = outcome.answer.map(|a| a.as_str()).unwrap_or("");
+            out.push_str(&format!(
+                "{}: {answer} (confidence {:.2})\n",
+                status.as_str(),
+                outcome.confidence
+            ));
+            if let Some(reason) = &outcome.reason {
+                out.push_str(&format!("  why review: {reason}\n"));
+            }
+            out.push_str(&format!("{}\n", outcome.response));
+            for part in &outcome.customer {
+                out.push_str(&format!("Customer responsibility: {part}\n"));
+            }
+            out.push_str(&format!("{}\n", citation_text(&outcome.citations)));
+        }
+    }
+    if explain {
+        if let Some(analysis) = &outcome.analysis {
+            out.push_str(&format!("\nmatched clause: {}\n", analysis.clause));
+            if !analysis.framework_ids.is_empty() {
+                out.push_str(&format!(
+                    "framework ids: {}\n",
+                    analysis.framework_ids.join(", ")
+                ));
+            }
+            for (surface, concept, weight, covered) in &analysis.units {
+                let mark = if *covered { "+" } else { "-" };
+                let concept = if concept != surface {
+                    format!(" ({concept})")
+                } else {
+                    String::new()
+                };
+                out.push_str(&format!(
+                    "  {mark} {surface}{concept}  weight {weight:.2}\n"
+                ));
+            }
+            if analysis.negated {
+                out.push_str("  the question is phrased negatively\n");
+            }
+        }
+        out.push_str("candidates:\n");
+        for c in outcome.candidates.iter().take(top) {
+            out.push_str(&format!(
+                "  {:<10} score {:.2}  coverage {:.2}  phrasing {:.2}  bm25 {:.1}{}\n",
+                c.control,
+                c.score,
+                c.coverage,
+                c.phrasing,
+                c.bm25,
+                if c.by_framework_id {
+                    "  (by framework id)"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    out
+}

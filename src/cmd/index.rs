@@ -1,0 +1,27 @@
+//! `onrecord index`: build (or confirm) the record's search index.
+
+use anyhow::Result;
+use onrecord::answer::Engine;
+use onrecord::index::Origin;
+
+use super::Outcome;
+use crate::cli::{Config, Format};
+
+pub fn run(config: &Config) -> Result<Outcome> {
+    let engine = Engine::open(&config.record)?;
+    let origin = match engine.index_origin {
+        Origin::Reused => "up to date",
+        Origin::Built => "built",
+        Origin::InMemory => "built in memory (the record directory is not writable)",
+    };
+    let controls = engine.record.controls.len();
+    match config.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::json!({"controls": controls, "index": origin})
+        ),
+        _ if !config.quiet => println!("index {origin}: {controls} controls"),
+        _ => {}
+    }
+    Ok(Outcome::Success)
+}
