@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use onrecord::answer::{Engine, Status};
 
-use crate::repo;
+use crate::{copy_dir, repo};
 
 struct Labeled {
     id: String,
@@ -114,19 +114,6 @@ fn evaluate() -> (BTreeMap<String, Score>, Vec<String>) {
         }
     }
     (scores, misses)
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let dest = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &dest);
-        } else {
-            std::fs::copy(&path, &dest).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! Expected outputs live beside their fixtures; run with `ONRECORD_BLESS=1` to rewrite them,
 //! then review the diff like code.
 
+mod ask;
 mod check;
 mod eval;
 mod example;
@@ -59,4 +60,26 @@ pub fn assert_snapshot(expected: &Path, actual: &str) {
         "output differs from {} (ONRECORD_BLESS=1 to update)",
         expected.display()
     );
+}
+
+/// A scratch copy of the example record, so tests may write its index or edit it.
+pub fn copy_example() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for sub in ["knowledge", "mappings"] {
+        copy_dir(&repo().join(sub), &dir.path().join(sub));
+    }
+    dir
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let dest = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &dest);
+        } else {
+            std::fs::copy(&path, &dest).unwrap();
+        }
+    }
 }

@@ -1,0 +1,211 @@
+//! `onrecord index` and `onrecord ask`: the index lifecycle and the honesty rules.
+
+use onrecord::answer::{Engine, Status};
+use onrecord::record::Answer;
+
+use crate::{copy_example, onrecord, repo};
+
+#[test]
+fn index_is_built_once_then_reused_and_rebuilt_when_the_record_changes() {
+    let dir = copy_example();
+    assert_eq!(
+        onrecord(dir.path(), &["index"]).stdout,
+        "index built: 130 controls\n"
+    );
+    assert_eq!(
+        onrecord(dir.path(), &["index"]).stdout,
+        "index up to date: 130 controls\n"
+    );
+    let path = dir.path().join("knowledge/cryptography.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("AES-256", "AES-256-GCM")).unwrap();
+    assert_eq!(
+        onrecord(dir.path(), &["index"]).stdout,
+        "index built: 130 controls\n"
+    );
+}
+
+#[test]
+fn a_corrupt_index_is_rebuilt_silently() {
+    let dir = copy_example();
+    onrecord(dir.path(), &["index"]);
+    std::fs::write(dir.path().join(".onrecord/index/meta.json"), "{ not json").unwrap();
+    let run = onrecord(dir.path(), &["ask", "Is MFA enforced?"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("answered: yes"), "{}", run.stdout);
+}
+
+#[test]
+fn an_unwritable_index_location_falls_back_to_memory() {
+    let dir = copy_example();
+    std::fs::write(
+        dir.path().join(".onrecord"),
+        "a file where the index directory would go",
+    )
+    .unwrap();
+    let run = onrecord(dir.path(), &["index"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("in memory"), "{}", run.stdout);
+    assert!(onrecord(dir.path(), &["ask", "Is MFA enforced?"])
+        .stdout
+        .starts_with("answered: yes"));
+}
+
+#[test]
+fn a_record_with_errors_is_refused_with_a_pointer_to_check() {
+    let run = onrecord(
+        &repo().join("fixtures/check/bad-answer"),
+        &["ask", "Is data encrypted?"],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("run `onrecord check`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn json_output_has_the_report_keys() {
+    let run = onrecord(
+        &repo(),
+        &[
+            "ask",
+            "Is customer data encrypted at rest?",
+            "--format",
+            "json",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["status"], "answered");
+    assert_eq!(json["answer"], "yes");
+    assert_eq!(json["citations"][0]["control"], "ENC-01");
+    assert!(json["citations"][0]["soc2"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty()));
+    assert!(json["confidence"]
+        .as_f64()
+        .is_some_and(|c| (0.0..=1.0).contains(&c)));
+}
+
+#[test]
+fn explain_shows_terms_and_runners_up() {
+    let run = onrecord(&repo(), &["ask", "Do you use 2FA for admins?", "--explain"]);
+    assert!(
+        run.stdout.contains("(multi-factor authentication)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("candidates:"));
+}
+
+fn engine(dir: &std::path::Path) -> Engine {
+    Engine::open(dir).expect("engine")
+}
+
+#[test]
+fn never_yes_without_a_cited_yes_control() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::copy_dir(&repo().join("fixtures/eval/record"), dir.path());
+    let engine = engine(dir.path());
+    let mut reader = csv::Reader::from_path(repo().join("fixtures/eval/questions.csv")).unwrap();
+    let mut yes = 0;
+    for row in reader.records() {
+        let question = row.unwrap()[4].to_string();
+        let outcome = engine.ask(&question).unwrap();
+        if outcome.status == Status::Answered && outcome.answer == Some(Answer::Yes) {
+            yes += 1;
+            let cited_yes = outcome
+                .citations
+                .iter()
+                .any(|c| engine.record.control(&c.control).unwrap().answer == Answer::Yes);
+            assert!(cited_yes, "{question}: yes without a yes control");
+        }
+        if outcome.status == Status::NotOnRecord {
+            assert!(outcome.answer.is_none() && outcome.citations.is_empty());
+        }
+    }
+    assert!(yes > 30, "the invariant was exercised {yes} times");
+}
+
+#[test]
+fn an_inverse_phrasing_carries_its_own_answer() {
+    let dir = copy_example();
+    let outcome = engine(dir.path())
+        .ask("Is any customer data stored unencrypted?")
+        .unwrap();
+    assert_eq!(outcome.status, Status::Answered);
+    assert_eq!(outcome.answer, Some(Answer::No));
+    assert_eq!(outcome.citations[0].control, "ENC-01");
+}
+
+#[test]
+fn a_negated_question_matched_only_through_the_statement_goes_to_review() {
+    let dir = copy_example();
+    let outcome = engine(dir.path())
+        .ask("Are customer invoices ever processed without encryption at rest?")
+        .unwrap();
+    assert_ne!(outcome.status, Status::Answered, "{:?}", outcome.answer);
+}
+
+#[test]
+fn framework_ids_resolve_through_the_mappings_including_2013_ids() {
+    let dir = copy_example();
+    let engine = engine(dir.path());
+    let mapped_to = |id: &str, key: &str| {
+        engine
+            .record
+            .mappings
+            .iter()
+            .filter(|(_, m)| m.get(key).iter().any(|r| r == id))
+            .map(|(c, _)| c.clone())
+            .collect::<Vec<_>>()
+    };
+    let outcome = engine.ask("Describe how you meet A.8.24.").unwrap();
+    assert!(
+        mapped_to("A.8.24", "iso27001").contains(&outcome.citations[0].control),
+        "{:?}",
+        outcome.citations
+    );
+    let outcome = engine
+        .ask("Is ISO 27001:2013 A.9.4.2 implemented?")
+        .unwrap();
+    assert!(
+        mapped_to("A.8.5", "iso27001").contains(&outcome.citations[0].control),
+        "{:?}",
+        outcome.citations
+    );
+    let outcome = engine.ask("How do you address CC7.4?").unwrap();
+    assert!(
+        mapped_to("CC7.4", "soc2").contains(&outcome.citations[0].control),
+        "{:?}",
+        outcome.citations
+    );
+}
+
+#[test]
+fn a_compound_question_is_answered_by_its_main_clause() {
+    let dir = copy_example();
+    let engine = engine(dir.path());
+    let plain = engine.ask("Do you perform penetration tests?").unwrap();
+    let compound = engine
+        .ask("Do you perform penetration tests? If so, how often, and who reviews the results?")
+        .unwrap();
+    assert_eq!(plain.citations, compound.citations);
+    assert_eq!(compound.status, Status::Answered);
+}
+
+#[test]
+fn an_off_record_question_is_not_on_the_record() {
+    let dir = copy_example();
+    let outcome = engine(dir.path())
+        .ask("Do you hold FedRAMP High authorization?")
+        .unwrap();
+    assert_eq!(
+        outcome.status,
+        Status::NotOnRecord,
+        "{:?}",
+        outcome.citations
+    );
+    assert_eq!(outcome.answer, None);
+}
