@@ -7,8 +7,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use onrecord::answer::Engine;
 use onrecord::check::{self, CheckOptions};
+use onrecord::index::SearchIndex;
 use onrecord::record::{self, Date};
+use onrecord::text::Analyzer;
 
 const CONTROLS: usize = 2_000;
 
@@ -32,7 +35,49 @@ fn main() {
                 .all(|d| d.severity != onrecord::diag::Severity::Error));
         },
     );
+    missed += report(
+        &format!("index build, {made} controls"),
+        Duration::from_millis(1000),
+        || {
+            let loaded = record::load(dir.path()).expect("load");
+            let analyzer = Analyzer::new(&[]);
+            SearchIndex::build_in_memory(&loaded.record, &analyzer).expect("index");
+        },
+    );
+    let engine = Engine::open(dir.path()).expect("engine");
+    let questions = questions(2_000);
+    let mut next = 0;
+    missed += report(
+        "ask, one question, warm index",
+        Duration::from_millis(30),
+        || {
+            engine.ask(&questions[next % questions.len()]).expect("ask");
+            next += 1;
+        },
+    );
+    missed += report(
+        &format!("{} questions in one process", questions.len()),
+        Duration::from_millis(1000),
+        || {
+            for q in &questions {
+                engine.ask(q).expect("ask");
+            }
+        },
+    );
     std::process::exit(i32::from(missed > 0));
+}
+
+/// `n` questions: the eval set's questions, repeated with a varying suffix.
+fn questions(n: usize) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/eval/questions.csv");
+    let mut reader = csv::Reader::from_path(path).expect("questions.csv");
+    let base: Vec<String> = reader
+        .records()
+        .map(|r| r.expect("row")[4].to_string())
+        .collect();
+    (0..n)
+        .map(|i| format!("{} ({})", base[i % base.len()], i / base.len()))
+        .collect()
 }
 
 /// Runs `f` 11 times and prints the median against the target; returns 1 if missed.
