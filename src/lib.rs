@@ -6,9 +6,15 @@
 //! - [`catalog`]: the SOC 2 and ISO 27001 catalogs built into the binary.
 //! - [`check`]: record-quality warnings on top of what loading found.
 //! - [`gaps`]: which framework entries no control covers.
+//! - [`text`]: analysis shared by index and matcher: stems, filler, thesaurus concepts.
+//! - [`index`]: the tantivy index of the record, fingerprinted and rebuilt silently.
+//! - [`matcher`]: candidates by BM25, judged by how much of the question they explain.
+//! - [`answer`]: the [`answer::Engine`]; outcomes under the honesty rules.
 //!
 //! Invariants: the library never prints (the binary renders); loading never stops at the
-//! first bad line; output order never depends on hash iteration.
+//! first bad line; output order never depends on hash iteration; matching never touches the
+//! filesystem (only `index` does); tantivy is used from `index` only; no `yes` is answered
+//! without a cited control whose answer is `yes`.
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
