@@ -314,10 +314,11 @@ impl Analyzer {
         }
     }
 
-    /// Lowercased, stop-worded, stemmed tokens.
+    /// Lowercased, stop-worded, stemmed tokens, British spellings folded to American ones.
     pub fn stems(&self, text: &str) -> Vec<String> {
+        let text = american_spelling(text);
         let mut analyzer = self.stemmer.clone();
-        let mut stream = analyzer.token_stream(text);
+        let mut stream = analyzer.token_stream(&text);
         let mut tokens = Vec::new();
         while stream.advance() {
             tokens.push(stream.token().text.clone());
@@ -392,6 +393,99 @@ impl Analyzer {
     }
 }
 
+/// Words whose British spelling differs other than by -ise/-ize.
+const BRITISH: &[(&str, &str)] = &[
+    ("centre", "center"),
+    ("centres", "centers"),
+    ("programme", "program"),
+    ("programmes", "programs"),
+    ("behaviour", "behavior"),
+    ("licence", "license"),
+    ("defence", "defense"),
+    ("catalogue", "catalog"),
+    ("analyse", "analyze"),
+    ("analysed", "analyzed"),
+    ("favour", "favor"),
+    ("colour", "color"),
+    ("enrol", "enroll"),
+    ("enrolment", "enrollment"),
+    ("fulfil", "fulfill"),
+    ("judgement", "judgment"),
+];
+
+/// -ise words that are not British spellings of -ize words.
+const ISE_WORDS: &[&str] = &[
+    "advise",
+    "compromise",
+    "concise",
+    "devise",
+    "disguise",
+    "enterprise",
+    "exercise",
+    "expertise",
+    "franchise",
+    "improvise",
+    "merchandise",
+    "noise",
+    "otherwise",
+    "precise",
+    "premise",
+    "promise",
+    "raise",
+    "revise",
+    "rise",
+    "supervise",
+    "surprise",
+    "televise",
+    "wise",
+    "likewise",
+    "clockwise",
+];
+
+/// Folds British spellings ("sanitised", "authorisation", "centre") to American ones, so both
+/// stem alike. Stemmers treat -ise and -ize words differently.
+fn american_spelling(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        out.push_str(&fold_word(word));
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_alphabetic() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+fn fold_word(word: &str) -> String {
+    let lower = word.to_lowercase();
+    if let Some((_, us)) = BRITISH.iter().find(|(uk, _)| *uk == lower) {
+        return us.to_string();
+    }
+    for (uk, us) in [
+        ("isation", "ization"),
+        ("isations", "izations"),
+        ("ised", "ized"),
+        ("ising", "izing"),
+        ("ises", "izes"),
+        ("ise", "ize"),
+    ] {
+        if let Some(stem) = lower.strip_suffix(uk) {
+            let base = format!("{stem}ise");
+            if stem.len() >= 3 && !ISE_WORDS.contains(&base.as_str()) {
+                return format!("{stem}{us}");
+            }
+        }
+    }
+    word.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,6 +557,21 @@ mod tests {
         assert!(analyzer.is_negated("Is any customer data stored unencrypted?"));
         assert!(analyzer.is_negated("Can users log in without MFA?"));
         assert!(!analyzer.is_negated("Is customer data encrypted at rest?"));
+    }
+
+    #[test]
+    fn british_spellings_stem_like_american_ones() {
+        let analyzer = Analyzer::new(&[]);
+        for (uk, us) in [
+            ("sanitised", "sanitized"),
+            ("authorisation", "authorization"),
+            ("centre", "center"),
+            ("organise", "organize"),
+        ] {
+            assert_eq!(analyzer.stems(uk), analyzer.stems(us), "{uk}");
+        }
+        assert_ne!(analyzer.stems("enterprise"), analyzer.stems("enterprize"));
+        assert_eq!(fold_word("exercised"), "exercised");
     }
 
     #[test]
