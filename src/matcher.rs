@@ -411,12 +411,62 @@ pub fn main_clause(question: &str, analyzer: &Analyzer) -> String {
     if start < bytes.len() {
         clauses.push(bytes[start..].iter().collect::<String>());
     }
-    clauses
+    let sentence = clauses
         .into_iter()
         .find(|c| !analyzer.question_units(c).is_empty())
-        .unwrap_or_else(|| question.to_string())
-        .trim()
-        .to_string()
+        .unwrap_or_else(|| question.to_string());
+    let head = cut_follow_up(&sentence);
+    if analyzer.question_units(head).is_empty() {
+        sentence.trim().to_string()
+    } else {
+        head.trim().to_string()
+    }
+}
+
+/// Where a sentence turns from its ask to a follow-up ("..., and how often?", "if so, ..."),
+/// the ask is what comes before. Asides ("for example ...", "so that ...") stay: they often
+/// carry the distinctive part of the ask.
+fn cut_follow_up(sentence: &str) -> &str {
+    const MARKERS: &[&str] = &[
+        ", and how",
+        ", and what",
+        ", and who",
+        ", and when",
+        ", and where",
+        ", and which",
+        ", and is ",
+        ", and are ",
+        ", and do ",
+        ", and does ",
+        ", and were ",
+        ", and was ",
+        ", and if ",
+        " and if so",
+        ", if so",
+        " if so,",
+        "; if so",
+        ", so that",
+        " so that ",
+        ", for example",
+        " for example",
+        " e.g.",
+        " (e.g",
+        ", including",
+        ", such as",
+        " and, if so",
+    ];
+    let lower = sentence.to_lowercase();
+    let cut = MARKERS
+        .iter()
+        .filter_map(|m| lower.find(m))
+        .min()
+        .unwrap_or(sentence.len());
+    // Lowercasing keeps byte offsets for ASCII markers; guard the boundary anyway.
+    if sentence.is_char_boundary(cut) {
+        &sentence[..cut]
+    } else {
+        sentence
+    }
 }
 
 #[cfg(test)]
