@@ -26,4 +26,5 @@ pub mod gaps;
 pub mod index;
 pub mod matcher;
 pub mod record;
+pub mod report;
 pub mod text;

@@ -1,0 +1,204 @@
+//! The report of a filled questionnaire (SPEC §2.2) and the text written into its cells.
+//!
+//! Keys are stable; new keys may be added. Rows keep questionnaire order, so the same
+//! record and questionnaire give the same bytes.
+
+use serde::Serialize;
+
+use crate::answer::{citation_text, Citation, Outcome, Status};
+use crate::record::Answer;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub questionnaire: String,
+    pub summary: Summary,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Summary {
+    pub questions: usize,
+    pub answered: usize,
+    pub review: usize,
+    pub not_on_record: usize,
+    pub coverage: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub sheet: String,
+    /// 1-based spreadsheet row.
+    pub row: u32,
+    pub id: Option<String>,
+    pub question: String,
+    pub status: Status,
+    pub answer: Option<Answer>,
+    pub confidence: f32,
+    pub response: String,
+    pub citations: Vec<Citation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Row {
+    pub fn new(
+        sheet: &str,
+        row: u32,
+        id: Option<String>,
+        question: &str,
+        outcome: &Outcome,
+    ) -> Row {
+        Row {
+            sheet: sheet.to_string(),
+            row,
+            id,
+            question: question.to_string(),
+            status: outcome.status,
+            answer: outcome.answer,
+            confidence: outcome.confidence,
+            response: outcome.response.clone(),
+            citations: outcome.citations.clone(),
+            reason: outcome.reason.clone(),
+        }
+    }
+}
+
+impl Report {
+    pub fn new(questionnaire: &str, rows: Vec<Row>) -> Report {
+        let summary = summarize(&rows);
+        Report {
+            questionnaire: questionnaire.to_string(),
+            summary,
+            rows,
+        }
+    }
+}
+
+pub fn summarize(rows: &[Row]) -> Summary {
+    let count = |status: Status| rows.iter().filter(|r| r.status == status).count();
+    let (answered, review, not_on_record) = (
+        count(Status::Answered),
+        count(Status::Review),
+        count(Status::NotOnRecord),
+    );
+    let questions = rows.len();
+    let coverage = if questions == 0 {
+        0.0
+    } else {
+        ((answered + review) as f64 / questions as f64 * 1000.0).round() / 1000.0
+    };
+    Summary {
+        questions,
+        answered,
+        review,
+        not_on_record,
+        coverage,
+    }
+}
+
+/// What stands in the explanation cell: the statement, the customer's part and the citation,
+/// or `Not on the record.`
+pub fn explanation(outcome: &Outcome) -> String {
+    if outcome.status == Status::NotOnRecord {
+        return "Not on the record.".to_string();
+    }
+    let mut text = outcome.response.clone();
+    for part in &outcome.customer {
+        text.push_str(&format!(" Customer responsibility: {part}"));
+    }
+    text.push(' ');
+    text.push_str(&citation_text(&outcome.citations));
+    if outcome.status == Status::Review {
+        text.push_str(" (review before sending)");
+    }
+    text
+}
+
+/// The answer spelled as the column's dropdown spells it ("Yes", "YES", "Y", "Not Applicable"),
+/// or in plain words when there is no dropdown. `None` when the dropdown has no such choice.
+pub fn spell_answer(answer: Answer, choices: &[String]) -> Option<String> {
+    let plain = match answer {
+        Answer::Yes => "Yes",
+        Answer::No => "No",
+        Answer::Partial => "Partial",
+        Answer::NotApplicable => "N/A",
+    };
+    if choices.is_empty() {
+        return Some(plain.to_string());
+    }
+    let accepted: &[&str] = match answer {
+        Answer::Yes => &[
+            "yes",
+            "y",
+            "true",
+            "compliant",
+            "implemented",
+            "in place",
+            "fully compliant",
+        ],
+        Answer::No => &[
+            "no",
+            "n",
+            "false",
+            "non-compliant",
+            "not compliant",
+            "not implemented",
+            "noncompliant",
+        ],
+        Answer::Partial => &[
+            "partial",
+            "partially",
+            "partially compliant",
+            "partially implemented",
+            "in progress",
+        ],
+        Answer::NotApplicable => &["n/a", "na", "n.a.", "not applicable", "n / a"],
+    };
+    choices
+        .iter()
+        .find(|c| accepted.contains(&c.trim().to_lowercase().as_str()))
+        .cloned()
+}
+
+/// Single answer column: `Yes. <statement> [citation]`.
+pub fn combined(outcome: &Outcome, answer_word: Option<&str>) -> String {
+    match (outcome.status, answer_word) {
+        (Status::NotOnRecord, _) => "Not on the record.".to_string(),
+        (_, Some(word)) => format!("{word}. {}", explanation(outcome)),
+        (_, None) => explanation(outcome),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn answers_take_the_dropdown_spelling() {
+        assert_eq!(
+            spell_answer(Answer::Yes, &strings(&["YES", "NO"])).as_deref(),
+            Some("YES")
+        );
+        assert_eq!(
+            spell_answer(Answer::No, &strings(&["Y", "N"])).as_deref(),
+            Some("N")
+        );
+        assert_eq!(
+            spell_answer(
+                Answer::NotApplicable,
+                &strings(&["Yes", "No", "Not Applicable"])
+            )
+            .as_deref(),
+            Some("Not Applicable")
+        );
+        assert_eq!(
+            spell_answer(Answer::Partial, &strings(&["Yes", "No"])),
+            None
+        );
+        assert_eq!(spell_answer(Answer::Yes, &[]).as_deref(), Some("Yes"));
+    }
+}
