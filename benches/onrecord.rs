@@ -29,10 +29,12 @@ fn main() {
                 max_age_days: 365,
             };
             let report = check::check(&loaded, &options);
-            assert!(report
-                .diagnostics
-                .iter()
-                .all(|d| d.severity != onrecord::diag::Severity::Error));
+            assert!(
+                report
+                    .diagnostics
+                    .iter()
+                    .all(|d| d.severity != onrecord::diag::Severity::Error)
+            );
         },
     );
     missed += report(

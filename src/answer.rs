@@ -9,16 +9,16 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::{Result, bail};
 use serde::Serialize;
 
 use crate::catalog;
-use crate::check::{stale_age, CheckOptions};
+use crate::check::{CheckOptions, stale_age};
 use crate::diag::Severity;
-use crate::index::{fingerprint, Origin, SearchIndex};
+use crate::index::{Origin, SearchIndex, fingerprint};
 use crate::matcher::{Analysis, Candidate, Matcher};
 use crate::record::{self, Answer, Record};
-use crate::text::{parse_thesaurus_lines, Analyzer};
+use crate::text::{Analyzer, parse_thesaurus_lines};
 
 /// A record's own thesaurus, at the record root.
 pub const RECORD_THESAURUS: &str = "thesaurus.txt";

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::catalog;
 use crate::diag::{self, Diagnostic, Severity};
-use crate::record::{Date, Loaded, Owner, Record, CONTROLS_CSV, CUEC_CSV};
+use crate::record::{CONTROLS_CSV, CUEC_CSV, Date, Loaded, Owner, Record};
 
 pub struct CheckOptions {
     pub today: Date,

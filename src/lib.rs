@@ -25,6 +25,8 @@ pub mod diag;
 pub mod gaps;
 pub mod index;
 pub mod matcher;
+pub mod questionnaire;
 pub mod record;
 pub mod report;
 pub mod text;
+pub mod workbook;

@@ -15,7 +15,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::catalog;
-use crate::index::{control_fields, SearchIndex};
+use crate::index::{SearchIndex, control_fields};
 use crate::record::{Answer, Record};
 use crate::text::{Analyzer, Unit};
 
@@ -202,7 +202,7 @@ impl Matcher {
     fn id_of(&self, index: usize) -> String {
         self.by_id
             .iter()
-            .find(|(_, &i)| i == index)
+            .find(|(_, i)| **i == index)
             .map(|(id, _)| id.clone())
             .unwrap_or_default()
     }

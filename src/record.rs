@@ -10,12 +10,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::catalog::{self, Catalog, Entry};
-use crate::diag::{did_you_mean, line_of, Diagnostic};
+use crate::diag::{Diagnostic, did_you_mean, line_of};
 
 pub const KNOWLEDGE_DIR: &str = "knowledge";
 pub const CONTROLS_CSV: &str = "mappings/controls.csv";

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::answer::{citation_text, Citation, Outcome, Status};
+use crate::answer::{Citation, Outcome, Status, citation_text};
 use crate::record::Answer;
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,7 +1,7 @@
 //! `onrecord ask`: answer one question from the record.
 
 use anyhow::Result;
-use onrecord::answer::{citation_text, Engine, Outcome as Answered, Status};
+use onrecord::answer::{Engine, Outcome as Answered, Status, citation_text};
 
 use super::Outcome;
 use crate::cli::{Config, Format};

@@ -5,7 +5,7 @@ use onrecord::check::{self, CheckOptions};
 use onrecord::diag::{Diagnostic, Severity};
 use onrecord::record;
 
-use super::{display_path, Outcome};
+use super::{Outcome, display_path};
 use crate::cli::{Config, Format};
 
 pub fn run(config: &Config, max_age: i64) -> Result<Outcome> {
@@ -59,11 +59,7 @@ pub fn run(config: &Config, max_age: i64) -> Result<Outcome> {
 }
 
 fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
+    if n == 1 { "" } else { "s" }
 }
 
 /// `path:line: severity: message`, then an indented hint line.

@@ -1,6 +1,6 @@
 //! `onrecord gaps`: framework entries the record does not cover.
 
-use anyhow::{bail, Result};
+use anyhow::{Result, bail};
 use onrecord::gaps::{self, FrameworkGaps, Gap};
 use onrecord::record;
 

@@ -46,9 +46,11 @@ fn an_unwritable_index_location_falls_back_to_memory() {
     let run = onrecord(dir.path(), &["index"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("in memory"), "{}", run.stdout);
-    assert!(onrecord(dir.path(), &["ask", "Is MFA enforced?"])
-        .stdout
-        .starts_with("answered: yes"));
+    assert!(
+        onrecord(dir.path(), &["ask", "Is MFA enforced?"])
+            .stdout
+            .starts_with("answered: yes")
+    );
 }
 
 #[test]
@@ -80,12 +82,16 @@ fn json_output_has_the_report_keys() {
     assert_eq!(json["status"], "answered");
     assert_eq!(json["answer"], "yes");
     assert_eq!(json["citations"][0]["control"], "ENC-01");
-    assert!(json["citations"][0]["soc2"]
-        .as_array()
-        .is_some_and(|a| !a.is_empty()));
-    assert!(json["confidence"]
-        .as_f64()
-        .is_some_and(|c| (0.0..=1.0).contains(&c)));
+    assert!(
+        json["citations"][0]["soc2"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
+    assert!(
+        json["confidence"]
+            .as_f64()
+            .is_some_and(|c| (0.0..=1.0).contains(&c))
+    );
 }
 
 #[test]

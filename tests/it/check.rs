@@ -45,9 +45,11 @@ fn json_format_counts_match_the_diagnostics() {
         .count();
     assert_eq!(json["errors"], errors);
     assert!(errors >= 5);
-    assert!(diagnostics
-        .iter()
-        .all(|d| d["line"].as_u64().is_some() && d["path"].is_string()));
+    assert!(
+        diagnostics
+            .iter()
+            .all(|d| d["line"].as_u64().is_some() && d["path"].is_string())
+    );
     assert_eq!(run.code, 1);
 }
 

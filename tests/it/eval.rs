@@ -127,8 +127,17 @@ fn evaluation_set_meets_the_quality_bars() {
     for (split, s) in &scores {
         println!(
             "{split:>8}: top-1 correct {:.1}% ({}/{}), right answer {}/{}, wrong claims {:.1}% ({}/{} answered), gaps flagged {:.1}% ({}/{})",
-            s.top1() * 100.0, s.correct, s.answerable, s.right_answer, s.answerable,
-            s.wrong() * 100.0, s.wrong_claims, s.answered, s.flagged() * 100.0, s.gaps_flagged, s.gaps
+            s.top1() * 100.0,
+            s.correct,
+            s.answerable,
+            s.right_answer,
+            s.answerable,
+            s.wrong() * 100.0,
+            s.wrong_claims,
+            s.answered,
+            s.flagged() * 100.0,
+            s.gaps_flagged,
+            s.gaps
         );
     }
     for split in ["tune", "holdout"] {
@@ -213,7 +222,14 @@ fn sweep_thresholds_on_the_tune_split() {
                     s.wrong_claims += usize::from(!right || a != q.answer);
                 }
             }
-            println!("review {review:.2} answer {answer:.2}: top-1 {:.1}% wrong {:.1}% ({}/{}) flagged {:.1}%", s.top1() * 100.0, s.wrong() * 100.0, s.wrong_claims, s.answered, s.flagged() * 100.0);
+            println!(
+                "review {review:.2} answer {answer:.2}: top-1 {:.1}% wrong {:.1}% ({}/{}) flagged {:.1}%",
+                s.top1() * 100.0,
+                s.wrong() * 100.0,
+                s.wrong_claims,
+                s.answered,
+                s.flagged() * 100.0
+            );
         }
     }
 }

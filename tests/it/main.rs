@@ -9,6 +9,14 @@ mod eval;
 mod example;
 mod gaps;
 mod loaders;
+mod q_detect;
+mod q_no_panic;
+mod q_read;
+mod q_real_files;
+#[allow(dead_code)]
+mod xlsx_common;
+mod xlsx_corpus;
+mod xlsx_patch;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,6 +26,12 @@ pub const TODAY: &str = "2026-11-23";
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/data` beside the checkout: real questionnaires and workbooks, read in place.
+/// Tests that need it say so and pass when it is absent.
+pub fn shared_data() -> PathBuf {
+    repo().join("../shared/data")
 }
 
 /// What a user sees from one run of the binary.
