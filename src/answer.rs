@@ -137,10 +137,10 @@ impl Engine {
     /// Answers one question.
     pub fn ask(&self, question: &str) -> Result<Outcome> {
         let (analysis, candidates) = self.matcher.rank(question)?;
-        Ok(self.compose(analysis, candidates))
+        Ok(self.compose(question, analysis, candidates))
     }
 
-    fn compose(&self, analysis: Analysis, candidates: Vec<Candidate>) -> Outcome {
+    fn compose(&self, question: &str, analysis: Analysis, candidates: Vec<Candidate>) -> Outcome {
         let not_on_record =
             |analysis: Analysis, candidates: Vec<Candidate>, confidence: f32| Outcome {
                 status: Status::NotOnRecord,
@@ -174,6 +174,10 @@ impl Engine {
             Some(answer) if reads_like_phrasing => answer,
             _ => control.answer,
         };
+        if status == Status::Answered && is_label(question) {
+            status = Status::Review;
+            reason = Some("reads as a form field, not a yes/no question".into());
+        }
         if analysis.negated
             && !(reads_like_phrasing && best.phrasing_answer.is_some())
             && status == Status::Answered
@@ -289,6 +293,13 @@ impl Engine {
         }
         parts
     }
+}
+
+/// A form field ("Solution Provider Name") rather than a question: a few words, no question
+/// mark. Its matches may be right, but a yes/no for it would be a claim nobody asked for.
+fn is_label(question: &str) -> bool {
+    let text = question.trim();
+    !text.contains('?') && text.split_whitespace().count() <= 4 && !text.ends_with('.')
 }
 
 /// `[ENC-01 · SOC 2 CC6.1, CC6.7 · ISO 27001 A.8.24]`, one bracket per citation.

@@ -45,6 +45,41 @@ enum Command {
         #[arg(long, value_name = "PCT", value_parser = parse_percent)]
         min: Option<f64>,
     },
+    /// Fill a questionnaire (xlsx, xlsm, xls, xlsb, ods, csv, tsv); never modifies FILE
+    Fill {
+        /// The customer's questionnaire
+        file: PathBuf,
+        /// Where to write (default FILE.answered.EXT; .xlsx for xls, xlsb and ods)
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        /// Also write the JSON report here
+        #[arg(long, value_name = "FILE.json")]
+        report: Option<PathBuf>,
+        /// Print what was detected and write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Answer rows that already have an answer too
+        #[arg(long)]
+        overwrite: bool,
+        /// Only these sheets (repeatable)
+        #[arg(long, value_name = "NAME")]
+        sheet: Vec<String>,
+        /// The question column (letter)
+        #[arg(long, value_name = "COL", value_parser = parse_col)]
+        question_col: Option<u32>,
+        /// The answer column (letter)
+        #[arg(long, value_name = "COL", value_parser = parse_col)]
+        answer_col: Option<u32>,
+        /// The comment/explanation column (letter)
+        #[arg(long, value_name = "COL", value_parser = parse_col)]
+        comment_col: Option<u32>,
+        /// The header row (1-based)
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        header_row: Option<u32>,
+        /// Answers citing a control reviewed longer ago than this go to review
+        #[arg(long, value_name = "DAYS")]
+        max_age: Option<i64>,
+    },
     /// Build the search index of the record (later commands rebuild it when the record changed)
     Index,
     /// Answer one question: answer, statement, citations, confidence, or not on the record
@@ -85,6 +120,7 @@ pub enum CommandConfig {
         min: Option<f64>,
     },
     Index,
+    Fill(crate::cmd::FillArgs),
     Ask {
         question: String,
         top: usize,
@@ -98,6 +134,33 @@ pub fn parse() -> Result<Config, clap::Error> {
         Command::Check { max_age } => CommandConfig::Check { max_age },
         Command::Gaps { framework, min } => CommandConfig::Gaps { framework, min },
         Command::Index => CommandConfig::Index,
+        Command::Fill {
+            file,
+            output,
+            report,
+            dry_run,
+            overwrite,
+            sheet,
+            question_col,
+            answer_col,
+            comment_col,
+            header_row,
+            max_age,
+        } => CommandConfig::Fill(crate::cmd::FillArgs {
+            file,
+            output,
+            report,
+            dry_run,
+            overwrite,
+            overrides: onrecord::questionnaire::Overrides {
+                sheets: sheet,
+                question_col,
+                answer_col,
+                comment_col,
+                header_row: header_row.map(|r| r - 1),
+            },
+            max_age,
+        }),
         Command::Ask {
             question,
             top,
@@ -119,6 +182,11 @@ pub fn parse() -> Result<Config, clap::Error> {
 
 fn parse_date(text: &str) -> Result<Date, String> {
     Date::parse(text).ok_or_else(|| format!("`{text}` is not a date like 2026-09-01"))
+}
+
+fn parse_col(text: &str) -> Result<u32, String> {
+    onrecord::questionnaire::col_index(text)
+        .ok_or_else(|| format!("`{text}` is not a column letter like C or AB"))
 }
 
 fn parse_percent(text: &str) -> Result<f64, String> {

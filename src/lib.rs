@@ -22,6 +22,7 @@ pub mod answer;
 pub mod catalog;
 pub mod check;
 pub mod diag;
+pub mod fill;
 pub mod gaps;
 pub mod index;
 pub mod matcher;

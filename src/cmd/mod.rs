@@ -3,6 +3,7 @@
 
 mod ask;
 mod check;
+mod fill;
 mod gaps;
 mod index;
 
@@ -11,6 +12,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::cli::{CommandConfig, Config};
+pub use fill::FillArgs;
 
 /// Exit codes: 0 success, 1 the check or gate failed, 2 usage error or unreadable input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +27,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
         CommandConfig::Check { max_age } => check::run(config, *max_age),
         CommandConfig::Gaps { framework, min } => gaps::run(config, framework.as_deref(), *min),
         CommandConfig::Index => index::run(config),
+        CommandConfig::Fill(args) => fill::run(config, args),
         CommandConfig::Ask {
             question,
             top,

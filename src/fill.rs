@@ -1,0 +1,228 @@
+//! Filling: from a questionnaire's sheets to the cells to write and the report rows.
+//!
+//! This module decides what goes where and touches no file: reading is `questionnaire`'s,
+//! writing is `workbook`'s. Only answer-side cells of question rows are written; rows already
+//! answered are kept unless `overwrite`; a question asked twice gets the same answer.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+
+use crate::answer::{Engine, Outcome, Status};
+use crate::check::normalize_question;
+use crate::questionnaire::{Grid, Layout, ListValidation, Overrides, detect};
+use crate::report::{Row, combined, explanation, spell_answer};
+use crate::workbook::xlsx::{CellEdit, SheetInfo};
+
+/// How an input is written back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// xlsx/xlsm: the customer's file, patched in place.
+    Patch,
+    /// xls/xlsb/ods: a new xlsx with the same sheets and values.
+    NewXlsx,
+    /// csv/tsv: the same text format.
+    Delimited,
+}
+
+pub fn kind_of(path: &Path) -> Result<Kind> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    Ok(match ext.as_str() {
+        "xlsx" | "xlsm" => Kind::Patch,
+        "xls" | "xlsb" | "ods" => Kind::NewXlsx,
+        "csv" | "tsv" | "txt" => Kind::Delimited,
+        _ => bail!(
+            "`{}`: unsupported questionnaire type `.{ext}`; onrecord reads xlsx, xlsm, xls, xlsb, ods, csv and tsv",
+            path.display()
+        ),
+    })
+}
+
+/// `FILE.answered.EXT`; formats that cannot be patched become `.xlsx`.
+pub fn default_output(path: &Path, kind: Kind) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = match kind {
+        Kind::NewXlsx => "xlsx".to_string(),
+        _ => path
+            .extension()
+            .map(|e| e.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    path.with_file_name(format!("{stem}.answered.{ext}"))
+}
+
+/// The list validations of one sheet, in the reader's shape.
+pub fn validations_for(sheet: &str, info: &[SheetInfo]) -> Vec<ListValidation> {
+    info.iter()
+        .filter(|s| s.name == sheet)
+        .flat_map(|s| &s.validations)
+        .flat_map(|v| {
+            v.ranges.iter().map(|r| ListValidation {
+                first_row: r.first_row,
+                first_col: r.first_col,
+                last_row: r.last_row,
+                last_col: r.last_col,
+                choices: v.choices.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The layouts of every sheet that holds questions.
+pub fn layouts(grids: &[Grid], info: &[SheetInfo], overrides: &Overrides) -> Vec<Layout> {
+    grids
+        .iter()
+        .filter_map(|grid| detect(grid, &validations_for(&grid.name, info), overrides))
+        .filter(|layout| !layout.questions.is_empty())
+        .collect()
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub edits: Vec<CellEdit>,
+    pub rows: Vec<Row>,
+    /// Question rows left alone because they were already answered.
+    pub kept: usize,
+}
+
+/// Answers every question of `layouts`; `each` is called once per question (progress).
+pub fn plan(
+    engine: &Engine,
+    grids: &[Grid],
+    layouts: &[Layout],
+    overwrite: bool,
+    mut each: impl FnMut(),
+) -> Result<Plan> {
+    let mut plan = Plan::default();
+    let mut cache: HashMap<String, Outcome> = HashMap::new();
+    for layout in layouts {
+        let width = grids
+            .iter()
+            .find(|g| g.name == layout.sheet)
+            .map(|g| g.rows.iter().map(Vec::len).max().unwrap_or(0))
+            .unwrap_or(0) as u32;
+        let columns = Columns::for_layout(layout, width);
+        plan.edits.extend(columns.headers(layout));
+        for question in &layout.questions {
+            each();
+            let answered_already = !question.answer.is_empty()
+                || (layout.answer_col.is_none() && !question.comment.is_empty());
+            if answered_already && !overwrite {
+                plan.kept += 1;
+                continue;
+            }
+            let key = normalize_question(&question.text);
+            let outcome = match cache.get(&key) {
+                Some(outcome) => outcome.clone(),
+                None => {
+                    let outcome = engine.ask(&question.text)?;
+                    cache.insert(key, outcome.clone());
+                    outcome
+                }
+            };
+            plan.edits
+                .extend(cells(layout, &columns, question.row, &outcome));
+            plan.rows.push(Row::new(
+                &layout.sheet,
+                question.row + 1,
+                question.id.clone(),
+                &question.text,
+                &outcome,
+            ));
+        }
+    }
+    Ok(plan)
+}
+
+/// Where answers go on a sheet: its own columns, or new ones after the last used column.
+struct Columns {
+    answer: u32,
+    comment: Option<u32>,
+    /// Columns onrecord adds, with their header text.
+    added: Vec<(u32, &'static str)>,
+}
+
+impl Columns {
+    fn for_layout(layout: &Layout, width: u32) -> Columns {
+        match (layout.answer_col, layout.comment_col) {
+            (Some(answer), comment) => Columns {
+                answer,
+                comment,
+                added: Vec::new(),
+            },
+            (None, Some(comment)) => Columns {
+                answer: comment,
+                comment: None,
+                added: Vec::new(),
+            },
+            (None, None) => Columns {
+                answer: width,
+                comment: Some(width + 1),
+                added: vec![(width, "Answer"), (width + 1, "Explanation")],
+            },
+        }
+    }
+
+    fn headers(&self, layout: &Layout) -> Vec<CellEdit> {
+        let Some(row) = layout.header_row else {
+            return Vec::new();
+        };
+        self.added
+            .iter()
+            .map(|(col, text)| CellEdit {
+                sheet: layout.sheet.clone(),
+                row,
+                col: *col,
+                text: text.to_string(),
+            })
+            .collect()
+    }
+}
+
+/// The cells one outcome writes. A `review` outcome leaves the answer cell empty and proposes
+/// the answer in the explanation: nothing unread becomes a claim in the customer's file.
+fn cells(layout: &Layout, columns: &Columns, row: u32, outcome: &Outcome) -> Vec<CellEdit> {
+    let edit = |col: u32, text: String| CellEdit {
+        sheet: layout.sheet.clone(),
+        row,
+        col,
+        text,
+    };
+    let word = outcome
+        .answer
+        .and_then(|a| spell_answer(a, &layout.answer_choices));
+    let plain = outcome
+        .answer
+        .map(|a| spell_answer(a, &[]).unwrap_or_default());
+    match (outcome.status, columns.comment) {
+        (Status::Answered, Some(comment)) if word.is_some() => {
+            vec![
+                edit(columns.answer, word.unwrap_or_default()),
+                edit(comment, explanation(outcome)),
+            ]
+        }
+        (Status::Answered, Some(comment)) => {
+            // The dropdown has no such choice (e.g. "Partial"): say it in words instead.
+            vec![edit(
+                comment,
+                format!("{}. {}", plain.unwrap_or_default(), explanation(outcome)),
+            )]
+        }
+        (Status::Answered, None) => vec![edit(columns.answer, combined(outcome, plain.as_deref()))],
+        (Status::Review, comment) => {
+            let text = format!("Proposed: {}", combined(outcome, plain.as_deref()));
+            vec![edit(comment.unwrap_or(columns.answer), text)]
+        }
+        (Status::NotOnRecord, comment) => vec![edit(
+            comment.unwrap_or(columns.answer),
+            explanation(outcome),
+        )],
+    }
+}
