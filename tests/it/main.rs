@@ -7,6 +7,7 @@ mod ask;
 mod check;
 mod eval;
 mod example;
+mod fill;
 mod gaps;
 mod loaders;
 mod q_detect;
