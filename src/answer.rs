@@ -178,7 +178,12 @@ impl Engine {
             status = Status::Review;
             reason = Some("reads as a form field, not a yes/no question".into());
         }
-        if analysis.negated
+        // Asked the opposite way round from the control's title ("Is our data used for
+        // training?" against "Customer data is not used for training"), and not through a
+        // phrasing that carries its own answer: a yes/no would be a guess.
+        let analyzer = self.matcher.analyzer();
+        let opposite = analysis.negated != analyzer.is_negated(&control.title);
+        if opposite
             && !(reads_like_phrasing && best.phrasing_answer.is_some())
             && status == Status::Answered
         {

@@ -10,10 +10,15 @@
 //! - [`index`]: the tantivy index of the record, fingerprinted and rebuilt silently.
 //! - [`matcher`]: candidates by BM25, judged by how much of the question they explain.
 //! - [`answer`]: the [`answer::Engine`]; outcomes under the honesty rules.
+//! - [`questionnaire`]: read any spreadsheet or csv into grids; detect question layouts.
+//! - [`fill`]: decide which cells to write for each question (touches no file).
+//! - [`workbook`]: write: patch xlsx in place, new xlsx, csv; always atomically.
+//! - [`report`]: the JSON report and the text that goes into cells.
 //!
 //! Invariants: the library never prints (the binary renders); loading never stops at the
 //! first bad line; output order never depends on hash iteration; matching never touches the
-//! filesystem (only `index` does); tantivy is used from `index` only; no `yes` is answered
+//! filesystem (only `index` does); tantivy is used from `index` only, calamine from `questionnaire`, zip and
+//! quick-xml from `workbook`; no input file is ever opened for writing; no `yes` is answered
 //! without a cited control whose answer is `yes`.
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]

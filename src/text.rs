@@ -195,8 +195,7 @@ const NEGATIONS: &[&str] = &[
     "unrestricted",
     "unmonitored",
     "unlogged",
-    "shared",
-    "only",
+    "no",
     "nt",
 ];
 

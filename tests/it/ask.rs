@@ -215,3 +215,18 @@ fn an_off_record_question_is_not_on_the_record() {
     );
     assert_eq!(outcome.answer, None);
 }
+
+#[test]
+fn a_question_opposite_to_a_negative_title_is_not_answered_yes() {
+    // AI-02 "No training of AI models on customer data" answers yes to its title; asked the
+    // other way round without a matching { q, answer } phrasing, a yes would be a lie.
+    let dir = copy_example();
+    let outcome = engine(dir.path())
+        .ask("Is our data used to train AI models?")
+        .unwrap();
+    assert!(
+        outcome.status != Status::Answered || outcome.answer == Some(Answer::No),
+        "{:?}",
+        outcome.answer
+    );
+}
