@@ -267,3 +267,75 @@ fn hecvat_is_filled_with_everything_else_intact() {
     }
     assert!(run.stderr.contains("376 questions"), "{}", run.stderr);
 }
+
+/// Every corpus file through the real command: `fill --question-col A` either succeeds or
+/// exits 2 naming the file; never a panic, never a partial output; for xlsx/xlsm that
+/// succeed, every zip entry but the worksheets is unchanged.
+#[test]
+fn every_corpus_file_fills_or_fails_cleanly() {
+    let corpus = shared_data().join("xlsx-corpus");
+    if !corpus.exists() {
+        println!("{} is absent; skipped", corpus.display());
+        return;
+    }
+    let out_dir = tempfile::tempdir().unwrap();
+    let (mut ok, mut clean) = (0, 0);
+    for folder in ["calamine", "umya"] {
+        let mut files: Vec<_> = std::fs::read_dir(corpus.join(folder))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for file in files {
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            let ext = file
+                .extension()
+                .map(|e| e.to_string_lossy().to_lowercase())
+                .unwrap_or_default();
+            let out_ext = if ext == "xlsm" { "xlsm" } else { "xlsx" };
+            let output = out_dir
+                .path()
+                .join(format!("{folder}-{name}.out.{out_ext}"));
+            let run = onrecord(
+                &repo(),
+                &[
+                    "fill",
+                    file.to_str().unwrap(),
+                    "--question-col",
+                    "A",
+                    "-o",
+                    output.to_str().unwrap(),
+                    "-q",
+                ],
+            );
+            match run.code {
+                0 => {
+                    ok += 1;
+                    if ext == "xlsx" || ext == "xlsm" {
+                        let (old, new) = (entries(&file), entries(&output));
+                        assert_eq!(old.len(), new.len(), "{name}");
+                        for ((a_name, a), (b_name, b)) in old.iter().zip(&new) {
+                            assert_eq!(a_name, b_name, "{name}");
+                            if !a_name.contains("worksheets/") {
+                                assert!(a == b, "{name}: {a_name} changed");
+                            }
+                        }
+                    }
+                }
+                2 => {
+                    clean += 1;
+                    assert!(
+                        run.stderr.contains(&name),
+                        "{name}: the error does not name the file: {}",
+                        run.stderr
+                    );
+                    assert!(!output.exists(), "{name}: an output was left behind");
+                }
+                code => panic!("{name}: exit {code}: {}", run.stderr),
+            }
+        }
+    }
+    println!("corpus: {ok} filled, {clean} clean errors");
+    // Most corpus files hold no question-like text in column A and exit 2 "found no questions".
+    assert!(ok >= 20, "{ok}");
+}
