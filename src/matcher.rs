@@ -63,6 +63,8 @@ pub struct Matcher {
     index: SearchIndex,
     profiles: Vec<Profile>,
     by_id: HashMap<String, usize>,
+    /// Control index → id.
+    ids: Vec<String>,
     /// Document frequency of each token over the controls.
     df: HashMap<String, usize>,
     /// Framework id (SOC 2, ISO 2022, and ISO 2013 through its successors) → controls.
@@ -97,6 +99,7 @@ impl Matcher {
             }
             profiles.push(Profile { tokens, phrasings });
         }
+        let ids: Vec<String> = record.controls.iter().map(|c| c.id.clone()).collect();
         let by_id = record
             .controls
             .iter()
@@ -116,6 +119,7 @@ impl Matcher {
             index,
             profiles,
             by_id,
+            ids,
             df,
         }
     }
@@ -200,11 +204,7 @@ impl Matcher {
     }
 
     fn id_of(&self, index: usize) -> String {
-        self.by_id
-            .iter()
-            .find(|(_, i)| **i == index)
-            .map(|(id, _)| id.clone())
-            .unwrap_or_default()
+        self.ids[index].clone()
     }
 
     fn judge(
