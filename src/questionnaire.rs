@@ -43,6 +43,9 @@ pub struct Grid {
     /// 200,000 filled cells) and xls, empty where the reader does not expose them (xlsb, ods,
     /// csv).
     pub merged: Vec<(u32, u32, u32, u32)>,
+    /// The field delimiter a csv/tsv was read with, so it is written back with the same one;
+    /// `None` for workbooks.
+    pub delimiter: Option<u8>,
 }
 
 impl Grid {
@@ -392,6 +395,7 @@ impl GridBuilder {
             hidden,
             rows: self.rows,
             merged,
+            delimiter: None,
         }
     }
 }
@@ -491,7 +495,9 @@ fn read_delimited(path: &Path, delimiter: Option<u8>) -> Result<Vec<Grid>, Strin
             builder.put(row, col, field.to_string())?;
         }
     }
-    Ok(vec![builder.finish(false, Vec::new())])
+    let mut grid = builder.finish(false, Vec::new());
+    grid.delimiter = Some(delimiter);
+    Ok(vec![grid])
 }
 
 /// UTF-8 (BOM stripped), UTF-16 with a BOM (Excel's "Unicode text"), else Windows-1252, which

@@ -70,8 +70,8 @@ pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
             Vec::new()
         }
         Kind::Delimited => {
-            let delimiter = delimiter_of(&args.file)?;
-            workbook::write_delimited(&grids[0], &plan.edits, delimiter, &output)?;
+            let grid = &grids[0];
+            workbook::write_delimited(grid, &plan.edits, grid.delimiter.unwrap_or(b','), &output)?;
             Vec::new()
         }
     };
@@ -126,24 +126,6 @@ fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     }
-}
-
-/// Tab for .tsv; for .csv, whichever of `,` `;` tab the first line uses most.
-fn delimiter_of(path: &Path) -> Result<u8> {
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
-    {
-        return Ok(b'\t');
-    }
-    let text = std::fs::read(path)
-        .map_err(|e| anyhow::anyhow!("could not read `{}`: {e}", path.display()))?;
-    let first = text.split(|&b| b == b'\n').next().unwrap_or(&[]);
-    let count = |d: u8| first.iter().filter(|&&b| b == d).count();
-    Ok([b',', b';', b'\t']
-        .into_iter()
-        .max_by_key(|&d| (count(d), d == b','))
-        .unwrap_or(b','))
 }
 
 /// `--dry-run`: per sheet, what was found.

@@ -339,3 +339,29 @@ fn every_corpus_file_fills_or_fails_cleanly() {
     // Most corpus files hold no question-like text in column A and exit 2 "found no questions".
     assert!(ok >= 20, "{ok}");
 }
+
+#[test]
+fn a_csv_is_written_back_with_the_delimiter_it_was_read_with() {
+    // Semicolons inside a quoted header must not make the writer switch delimiters.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("q.csv");
+    std::fs::write(
+        &input,
+        "id,\"question; answer in notes; one per row\"\nQ1,Do you encrypt customer data at rest?\n",
+    )
+    .unwrap();
+    let run = onrecord(&repo(), &["fill", input.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = std::fs::read_to_string(dir.path().join("q.answered.csv")).unwrap();
+    let header: Vec<&str> = out.lines().next().unwrap().split(',').collect();
+    assert_eq!(
+        header,
+        [
+            "id",
+            "question; answer in notes; one per row",
+            "Answer",
+            "Explanation"
+        ],
+        "{out}"
+    );
+}

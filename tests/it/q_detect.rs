@@ -4,6 +4,7 @@ use onrecord::questionnaire::{Grid, ListValidation, Overrides, col_index, col_le
 
 fn grid(name: &str, rows: &[&[&str]]) -> Grid {
     Grid {
+        delimiter: None,
         name: name.to_string(),
         hidden: false,
         rows: rows

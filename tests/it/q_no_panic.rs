@@ -71,6 +71,7 @@ fn random_grids_never_panic() {
     for round in 0..3000 {
         let rows = rng.below(30) as usize;
         let grid = Grid {
+            delimiter: None,
             name: rng
                 .pick(&["Sheet1", "Analyst Evaluation", "Q", ""])
                 .to_string(),
