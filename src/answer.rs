@@ -16,7 +16,7 @@ use crate::catalog;
 use crate::check::{CheckOptions, stale_age};
 use crate::diag::Severity;
 use crate::index::{Origin, SearchIndex, fingerprint};
-use crate::matcher::{Analysis, Candidate, Matcher};
+use crate::matcher::{Analysis, Candidate, Matcher, SeenUnit};
 use crate::record::{self, Answer, Record};
 use crate::text::{Analyzer, parse_thesaurus_lines};
 
@@ -244,13 +244,11 @@ impl Engine {
     /// leaves unexplained, and is itself a plausible match.
     fn second_citation(&self, analysis: &Analysis, candidates: &[Candidate]) -> Option<usize> {
         let best = candidates.first()?;
-        let missing: Vec<&(String, String, f32, bool)> =
-            analysis.units.iter().filter(|u| !u.3).collect();
-        let total: f32 = analysis.units.iter().map(|u| u.2).sum();
+        let missing: Vec<&SeenUnit> = analysis.units.iter().filter(|u| !u.covered).collect();
+        let total: f32 = analysis.units.iter().map(|u| u.weight).sum();
         if missing.is_empty() || total <= 0.0 {
             return None;
         }
-        let analyzer = self.matcher.analyzer();
         candidates
             .iter()
             .skip(1)
@@ -258,13 +256,8 @@ impl Engine {
             .map(|c| {
                 let gain: f32 = missing
                     .iter()
-                    .filter(|u| {
-                        analyzer
-                            .question_units(&u.0)
-                            .iter()
-                            .all(|q| self.matcher.covers(c.index, &q.token))
-                    })
-                    .map(|u| u.2)
+                    .filter(|u| self.matcher.covers(c.index, &u.token))
+                    .map(|u| u.weight)
                     .sum();
                 (c.index, gain / total)
             })

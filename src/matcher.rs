@@ -47,13 +47,27 @@ pub struct Candidate {
     pub phrasing_text: String,
 }
 
+/// One unit of the question as the judge weighed it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeenUnit {
+    /// As written (stemmed).
+    pub surface: String,
+    /// The thesaurus concept's name, or the stem.
+    pub concept: String,
+    /// The token looked up in controls.
+    #[serde(skip)]
+    pub token: String,
+    pub weight: f32,
+    /// Covered by the best candidate.
+    pub covered: bool,
+}
+
 /// What the judge saw in a question.
 #[derive(Debug, Clone, Serialize)]
 pub struct Analysis {
     /// The clause that was matched (the main clause of a compound question).
     pub clause: String,
-    /// (as written, concept, weight, covered by the best candidate).
-    pub units: Vec<(String, String, f32, bool)>,
+    pub units: Vec<SeenUnit>,
     pub framework_ids: Vec<String>,
     pub negated: bool,
 }
@@ -187,14 +201,12 @@ impl Matcher {
             units: units
                 .iter()
                 .zip(&weights)
-                .map(|(u, w)| {
-                    let covered = best.is_some_and(|p| p.tokens.contains(&u.token));
-                    (
-                        u.surface.clone(),
-                        self.analyzer.thesaurus.name(&u.token).to_string(),
-                        *w,
-                        covered,
-                    )
+                .map(|(u, w)| SeenUnit {
+                    surface: u.surface.clone(),
+                    concept: self.analyzer.thesaurus.name(&u.token).to_string(),
+                    token: u.token.clone(),
+                    weight: *w,
+                    covered: best.is_some_and(|p| p.tokens.contains(&u.token)),
                 })
                 .collect(),
             framework_ids,
@@ -256,8 +268,9 @@ impl Matcher {
         let sum = |set: &BTreeSet<String>| set.iter().map(|t| self.weight(t)).sum::<f32>();
         let shared: f32 = a.intersection(b).map(|t| self.weight(t)).sum();
         let all = sum(a) + sum(b);
-        if all > 0.0 {
-            (2.0 * shared / all).max(0.0)
+        // An empty f32 sum is -0.0: test `shared` so nothing shares as "-0.00".
+        if all > 0.0 && shared > 0.0 {
+            2.0 * shared / all
         } else {
             0.0
         }
@@ -266,10 +279,6 @@ impl Matcher {
     /// Tokens of `control` that the question's units cover (for a second citation).
     pub fn covers(&self, index: usize, token: &str) -> bool {
         self.profiles[index].tokens.contains(token)
-    }
-
-    pub fn weight_of(&self, token: &str) -> f32 {
-        self.weight(token)
     }
 }
 

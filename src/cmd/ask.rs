@@ -69,8 +69,9 @@ fn render(outcome: &Answered, top: usize, explain: bool) -> String {
                     analysis.framework_ids.join(", ")
                 ));
             }
-            for (surface, concept, weight, covered) in &analysis.units {
-                let mark = if *covered { "+" } else { "-" };
+            for unit in &analysis.units {
+                let (surface, concept, weight) = (&unit.surface, &unit.concept, unit.weight);
+                let mark = if unit.covered { "+" } else { "-" };
                 let concept = if concept != surface {
                     format!(" ({concept})")
                 } else {
