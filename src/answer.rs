@@ -2,8 +2,9 @@
 //!
 //! - The answer comes from the control's `answer` field, or from a `{ q, answer }` phrasing the
 //!   question reads like; it is never inferred from statement text.
-//! - A question phrased the opposite way round that matched only through the statement goes to
-//!   `review`, never a confident yes/no.
+//! - A question whose polarity differs from the control's title ("Is our data used for
+//!   training?" against "No training on customer data"), unless it reads like a `{ q, answer }`
+//!   phrasing, goes to `review`, never a confident yes/no; so does a bare form label.
 //! - Never `answered` with `yes` unless a cited control's answer is `yes`.
 //! - A weak match is `review` or `not_on_record`, never an error.
 

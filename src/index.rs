@@ -135,9 +135,9 @@ impl SearchIndex {
 
     fn open_dir(dir: &Path) -> Result<SearchIndex> {
         let index = Index::open_in_dir(dir)?;
-        let (_, id, fields) = schema();
+        let (expected, id, fields) = schema();
         // The schema is ours; a mismatch means an old or foreign index: rebuild it.
-        if index.schema() != schema().0 {
+        if index.schema() != expected {
             anyhow::bail!("schema changed");
         }
         Self::from_index(index, id, fields, Origin::Reused)
