@@ -54,11 +54,16 @@ pub struct Thresholds {
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
-            answer: 0.65,
-            review: 0.45,
+            answer: 0.80,
+            review: 0.52,
         }
     }
 }
+
+/// How much of the best candidate's lead over the runner-up counts towards confidence, and
+/// the most of it that counts (tuned on the `tune` split with the thresholds).
+const LEAD_WEIGHT: f32 = 0.5;
+const LEAD_CAP: f32 = 0.3;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Citation {
@@ -157,7 +162,14 @@ impl Engine {
         let Some(best) = candidates.first().cloned() else {
             return not_on_record(analysis, candidates, 0.0);
         };
-        let confidence = (best.score * 100.0).round() / 100.0;
+        // A question that two controls explain about equally well is one neither answers
+        // specifically (both share its topic words, not its ask): the lead over the
+        // runner-up adds to the confidence.
+        let lead = candidates
+            .get(1)
+            .map_or(best.score, |second| best.score - second.score);
+        let confidence = (best.score + LEAD_WEIGHT * lead.min(LEAD_CAP)).min(1.0);
+        let confidence = (confidence * 100.0).round() / 100.0;
         if confidence < self.thresholds.review {
             return not_on_record(analysis, candidates, confidence);
         }
@@ -175,6 +187,19 @@ impl Engine {
             Some(answer) if reads_like_phrasing => answer,
             _ => control.answer,
         };
+        // The question reads more like a phrasing asked the other way round than like the
+        // title, but not closely enough to take that phrasing's answer: which way it asks is
+        // a guess.
+        let leans_opposite = best.phrasing >= 0.3
+            && !reads_like_phrasing
+            && best.phrasing_answer.is_some_and(|a| a != control.answer);
+        if status == Status::Answered && leans_opposite {
+            status = Status::Review;
+            reason = Some(format!(
+                "the question may ask the opposite of `{}`",
+                control.id
+            ));
+        }
         if status == Status::Answered && is_label(question) {
             status = Status::Review;
             reason = Some("reads as a form field, not a yes/no question".into());

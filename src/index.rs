@@ -21,7 +21,7 @@ use crate::record::Record;
 use crate::text::Analyzer;
 
 /// Bump when the analysis or schema changes, so old indexes are rebuilt.
-const ENGINE_VERSION: &str = "onrecord-index-1";
+const ENGINE_VERSION: &str = "onrecord-index-2";
 const INDEX_DIR: &str = ".onrecord/index";
 const FINGERPRINT_FILE: &str = ".onrecord/fingerprint";
 const WRITER_BUDGET: usize = 30_000_000;
@@ -87,6 +87,8 @@ pub fn fingerprint(record: &Record, thesaurus: &str) -> String {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     };
     feed(ENGINE_VERSION.as_bytes());
+    // The built-in word lists change what documents are indexed as, like the code does.
+    feed(crate::text::BUILTIN_DATA.as_bytes());
     feed(thesaurus.as_bytes());
     let mut files: Vec<&(String, String)> = record.files.iter().collect();
     files.sort();

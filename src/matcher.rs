@@ -146,7 +146,13 @@ impl Matcher {
         let n = self.profiles.len() as f32;
         // A word the record never uses weighs like the rarest word it does: it may be the
         // distinctive ask, or just the customer's paraphrase, and a lexical judge cannot tell.
-        let df = self.df.get(token).copied().unwrap_or(1).max(1) as f32;
+        // A common word ("enabled", "recent") weighs like a word of half the record, used
+        // or not: it is no ask.
+        let df = if self.analyzer.is_generic(token) {
+            n / 2.0
+        } else {
+            self.df.get(token).copied().unwrap_or(1).max(1) as f32
+        };
         ((n + 1.0) / (df + 0.5)).ln().max(0.1)
     }
 

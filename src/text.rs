@@ -13,6 +13,12 @@ use tantivy::tokenizer::{
 };
 
 const BUILTIN_THESAURUS: &str = include_str!("thesaurus.txt");
+const GENERIC_WORDS: &str = include_str!("generic_words.txt");
+/// The built-in word lists, for the index fingerprint.
+pub const BUILTIN_DATA: &str = concat!(
+    include_str!("thesaurus.txt"),
+    include_str!("generic_words.txt")
+);
 
 /// Words of questionnaire boilerplate that carry no ask of their own ("Please describe whether
 /// your organization has ..."). Stemmed at start-up like everything else.
@@ -265,6 +271,8 @@ pub fn parse_thesaurus_lines(text: &str) -> (Vec<Vec<String>>, Vec<(usize, Strin
 pub struct Analyzer {
     stemmer: TextAnalyzer,
     filler: BTreeSet<String>,
+    /// Stems of common words that weigh little even when the record never uses them.
+    generic: BTreeSet<String>,
     negations: BTreeSet<String>,
     pub thesaurus: Thesaurus,
 }
@@ -283,10 +291,17 @@ impl Analyzer {
         let mut analyzer = Analyzer {
             stemmer,
             filler: BTreeSet::new(),
+            generic: BTreeSet::new(),
             negations: BTreeSet::new(),
             thesaurus: Thesaurus::default(),
         };
         analyzer.filler = FILLER.iter().flat_map(|w| analyzer.stems(w)).collect();
+        analyzer.generic = GENERIC_WORDS
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .flat_map(|w| analyzer.stems(w))
+            .collect();
         analyzer.negations = NEGATIONS.iter().map(|w| w.to_string()).collect();
         let (builtin, _) = parse_thesaurus_lines(BUILTIN_THESAURUS);
         for terms in builtin.iter().chain(extra) {
@@ -315,7 +330,7 @@ impl Analyzer {
 
     /// Lowercased, stop-worded, stemmed tokens, British spellings folded to American ones.
     pub fn stems(&self, text: &str) -> Vec<String> {
-        let text = american_spelling(text);
+        let text = american_spelling(&join_letter_prefixes(&singular_acronyms(text)));
         let mut analyzer = self.stemmer.clone();
         let mut stream = analyzer.token_stream(&text);
         let mut tokens = Vec::new();
@@ -384,6 +399,11 @@ impl Analyzer {
             .collect()
     }
 
+    /// Whether `token` is a common word with no security ask of its own (`src/generic_words.txt`).
+    pub fn is_generic(&self, token: &str) -> bool {
+        self.generic.contains(token)
+    }
+
     /// Whether the question is phrased negatively ("stored unencrypted", "without MFA").
     pub fn is_negated(&self, text: &str) -> bool {
         text.split(|c: char| !c.is_alphanumeric())
@@ -441,6 +461,43 @@ const ISE_WORDS: &[&str] = &[
     "clockwise",
 ];
 
+/// Joins a one-letter prefix to its word ("e-discovery" → "ediscovery", "e-mail" → "email"):
+/// split, the letter is dropped as noise and the word alone means something else.
+fn join_letter_prefixes(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let joins = c == '-'
+            && i >= 1
+            && chars[i - 1].is_alphabetic()
+            && (i < 2 || !chars[i - 2].is_alphanumeric())
+            && chars.get(i + 1).is_some_and(|n| n.is_alphabetic());
+        if !joins {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Drops the plural `s` of an acronym ("SSNs", "CVEs", "APIs"), which no stemmer does.
+fn singular_acronyms(text: &str) -> String {
+    text.split_inclusive(|c: char| !c.is_alphanumeric())
+        .map(|piece| {
+            let word = piece.trim_end_matches(|c: char| !c.is_alphanumeric());
+            let rest = &piece[word.len()..];
+            match word.strip_suffix('s') {
+                Some(stem)
+                    if stem.chars().count() >= 2
+                        && stem.chars().all(|c| c.is_ascii_uppercase()) =>
+                {
+                    format!("{stem}{rest}")
+                }
+                _ => piece.to_string(),
+            }
+        })
+        .collect()
+}
+
 /// Folds British spellings ("sanitised", "authorisation", "centre") to American ones, so both
 /// stem alike. Stemmers treat -ise and -ize words differently.
 fn american_spelling(text: &str) -> String {
@@ -491,6 +548,22 @@ mod tests {
 
     fn tokens(units: &[Unit]) -> BTreeSet<&str> {
         units.iter().map(|u| u.token.as_str()).collect()
+    }
+
+    #[test]
+    fn one_letter_prefixes_stay_with_their_word() {
+        let analyzer = Analyzer::new(&[]);
+        assert_eq!(analyzer.stems("e-discovery"), analyzer.stems("ediscovery"));
+        assert_eq!(analyzer.stems("E-mail"), analyzer.stems("email"));
+        assert_eq!(
+            analyzer.stems("SSNs and CVEs"),
+            analyzer.stems("SSN and CVE")
+        );
+        assert_eq!(analyzer.stems("bus"), vec!["bus".to_string()]);
+        assert_eq!(
+            analyzer.stems("end-to-end"),
+            vec!["end".to_string(), "end".to_string()]
+        );
     }
 
     #[test]
