@@ -64,6 +64,9 @@ impl Default for Thresholds {
 /// the most of it that counts (tuned on the `tune` split with the thresholds).
 const LEAD_WEIGHT: f32 = 0.5;
 const LEAD_CAP: f32 = 0.3;
+/// The share of a question that, matched only by negative sentences of the statement, sends
+/// the answer to review.
+const DENIED_SHARE: f32 = 0.25;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Citation {
@@ -197,6 +200,18 @@ impl Engine {
             status = Status::Review;
             reason = Some(format!(
                 "the question may ask the opposite of `{}`",
+                control.id
+            ));
+        }
+        // The question is about what the statement says is *not* done ("shared logins are
+        // not permitted" against "Are shared logins in use?"): a yes/no would be a guess.
+        if status == Status::Answered
+            && best.denied >= DENIED_SHARE
+            && !(reads_like_phrasing && best.phrasing_answer.is_some())
+        {
+            status = Status::Review;
+            reason = Some(format!(
+                "the question matches what `{}` says is not done",
                 control.id
             ));
         }

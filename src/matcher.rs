@@ -26,6 +26,9 @@ const CANDIDATES: usize = 12;
 struct Profile {
     /// Every token of the control's text fields (framework titles excluded: too generic).
     tokens: HashSet<String>,
+    /// Tokens the control uses only in negative sentences of its statement ("shared logins
+    /// are not permitted"): a question about them likely asks the opposite of the title.
+    denied: HashSet<String>,
     /// Title and questions, analyzed, with the answer a phrasing carries.
     phrasings: Vec<(BTreeSet<String>, Option<Answer>, String)>,
 }
@@ -36,6 +39,8 @@ pub struct Candidate {
     pub control: String,
     pub score: f32,
     pub coverage: f32,
+    /// The share of the question covered only by negative sentences of the statement.
+    pub denied: f32,
     pub phrasing: f32,
     pub bm25: f32,
     pub by_framework_id: bool,
@@ -111,7 +116,25 @@ impl Matcher {
             for q in &control.questions {
                 phrasings.push((unit_set(&analyzer, &q.text), q.answer, q.text.clone()));
             }
-            profiles.push(Profile { tokens, phrasings });
+            let denied = denied_tokens(
+                &analyzer,
+                &control.statement,
+                &tokens_outside(
+                    &analyzer,
+                    &control.title,
+                    &control
+                        .questions
+                        .iter()
+                        .map(|q| q.text.as_str())
+                        .collect::<Vec<_>>(),
+                    &control.keywords,
+                ),
+            );
+            profiles.push(Profile {
+                tokens,
+                denied,
+                phrasings,
+            });
         }
         let ids: Vec<String> = record.controls.iter().map(|c| c.id.clone()).collect();
         let by_id = record
@@ -242,6 +265,13 @@ impl Matcher {
             .map(|(_, w)| w)
             .sum();
         let coverage = if total > 0.0 { covered / total } else { 0.0 };
+        let denied: f32 = units
+            .iter()
+            .zip(weights)
+            .filter(|(u, _)| profile.denied.contains(&u.token))
+            .map(|(_, w)| w)
+            .sum();
+        let denied = if total > 0.0 { denied / total } else { 0.0 };
         let question: BTreeSet<String> = units.iter().map(|u| u.token.clone()).collect();
         let (phrasing, phrasing_answer, phrasing_text) = profile
             .phrasings
@@ -260,6 +290,7 @@ impl Matcher {
             control: self.id_of(i),
             score,
             coverage,
+            denied,
             phrasing,
             bm25,
             by_framework_id: by_framework,
@@ -286,6 +317,43 @@ impl Matcher {
     pub fn covers(&self, index: usize, token: &str) -> bool {
         self.profiles[index].tokens.contains(token)
     }
+}
+
+/// The tokens of a control's title, questions and keywords.
+fn tokens_outside(
+    analyzer: &Analyzer,
+    title: &str,
+    questions: &[&str],
+    keywords: &[String],
+) -> HashSet<String> {
+    std::iter::once(title)
+        .chain(questions.iter().copied())
+        .chain(keywords.iter().map(String::as_str))
+        .flat_map(|text| analyzer.document_tokens(text))
+        .collect()
+}
+
+/// Tokens of the statement's negative sentences that neither its positive sentences nor
+/// `elsewhere` (title, questions, keywords) use.
+fn denied_tokens(
+    analyzer: &Analyzer,
+    statement: &str,
+    elsewhere: &HashSet<String>,
+) -> HashSet<String> {
+    let mut denied = HashSet::new();
+    let mut affirmed = HashSet::new();
+    for sentence in statement.split(['.', ';', ':']) {
+        let tokens = analyzer.document_tokens(sentence);
+        if analyzer.is_negated(sentence) {
+            denied.extend(tokens);
+        } else {
+            affirmed.extend(tokens);
+        }
+    }
+    denied
+        .into_iter()
+        .filter(|t| !affirmed.contains(t) && !elsewhere.contains(t))
+        .collect()
 }
 
 fn unit_set(analyzer: &Analyzer, text: &str) -> BTreeSet<String> {

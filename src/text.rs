@@ -551,6 +551,19 @@ mod tests {
     }
 
     #[test]
+    fn common_words_are_generic_and_topics_are_not() {
+        let analyzer = Analyzer::new(&[]);
+        for word in ["enabled", "recent", "possible", "happens"] {
+            let stem = &analyzer.stems(word)[0];
+            assert!(analyzer.is_generic(stem), "{word}");
+        }
+        for word in ["slavery", "insurance", "escrow", "tokenization"] {
+            let stem = &analyzer.stems(word)[0];
+            assert!(!analyzer.is_generic(stem), "{word}");
+        }
+    }
+
+    #[test]
     fn one_letter_prefixes_stay_with_their_word() {
         let analyzer = Analyzer::new(&[]);
         assert_eq!(analyzer.stems("e-discovery"), analyzer.stems("ediscovery"));

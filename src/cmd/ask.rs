@@ -88,12 +88,17 @@ fn render(outcome: &Answered, top: usize, explain: bool) -> String {
         out.push_str("candidates:\n");
         for c in outcome.candidates.iter().take(top) {
             out.push_str(&format!(
-                "  {:<10} score {:.2}  coverage {:.2}  phrasing {:.2}  bm25 {:.1}{}\n",
+                "  {:<10} score {:.2}  coverage {:.2}  phrasing {:.2}  bm25 {:.1}{}{}\n",
                 c.control,
                 c.score,
                 c.coverage,
                 c.phrasing,
                 c.bm25,
+                if c.denied > 0.0 {
+                    format!("  denied by statement {:.2}", c.denied)
+                } else {
+                    String::new()
+                },
                 if c.by_framework_id {
                     "  (by framework id)"
                 } else {
