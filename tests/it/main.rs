@@ -9,6 +9,7 @@ mod eval;
 mod example;
 mod fill;
 mod gaps;
+mod layouts;
 mod loaders;
 mod q_detect;
 mod q_no_panic;
