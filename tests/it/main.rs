@@ -8,6 +8,7 @@ mod check;
 mod eval;
 mod example;
 mod fill;
+mod fill_interop;
 mod gaps;
 mod layouts;
 mod loaders;
