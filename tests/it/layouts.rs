@@ -30,6 +30,27 @@ pub struct Tab {
     pub table: &'static str,
 }
 
+impl Tab {
+    pub const fn shown(name: &'static str, dropdown: Dropdown, table: &'static str) -> Tab {
+        Tab {
+            name,
+            hidden: false,
+            dropdown,
+            table,
+        }
+    }
+
+    /// A hidden tab without a dropdown, such as the one holding a dropdown's choices.
+    pub const fn hidden(name: &'static str, table: &'static str) -> Tab {
+        Tab {
+            name,
+            hidden: true,
+            dropdown: Dropdown::None,
+            table,
+        }
+    }
+}
+
 pub enum Dropdown {
     None,
     /// `=Lists!$A$1:$A$3`: the choices sit on another (usually hidden) tab.
@@ -54,21 +75,19 @@ pub struct Expect {
 /// A SIG-like workbook: an instructions tab, three question tabs with a Yes/No/N/A dropdown
 /// (two fed from the hidden `Lists` tab, one typed inline), the header under a title block.
 pub const SIG_LIKE: &[Tab] = &[
-    Tab {
-        name: "Instructions",
-        hidden: false,
-        dropdown: Dropdown::None,
-        table: "
+    Tab::shown(
+        "Instructions",
+        Dropdown::None,
+        "
 Standardized Information Gathering: Lite
 Respond to every question on each tab; choose Yes, No or N/A from the dropdown.
 Use Additional Information to explain a No or an N/A.
 Do not rename, add or delete tabs.",
-    },
-    Tab {
-        name: "Access Control",
-        hidden: false,
-        dropdown: Dropdown::Formula("=Lists!$A$1:$A$3"),
-        table: "
+    ),
+    Tab::shown(
+        "Access Control",
+        Dropdown::Formula("=Lists!$A$1:$A$3"),
+        "
 Access Control
 Answer each question; use Additional Information for context.
 
@@ -77,12 +96,11 @@ H.1 | Must employees use multi-factor authentication to sign in to company syste
 H.2 | Can a customer restrict logins to a list of allowed IP addresses? | => No IAM-13
 H.3 | Are user access rights reviewed every quarter? | => Yes IAM-04
 H.4 | Are palm vein scanners used at every office entrance? | => -",
-    },
-    Tab {
-        name: "Business Resiliency",
-        hidden: false,
-        dropdown: Dropdown::Formula("=Lists!$A$1:$A$3"),
-        table: "
+    ),
+    Tab::shown(
+        "Business Resiliency",
+        Dropdown::Formula("=Lists!$A$1:$A$3"),
+        "
 Business Resiliency
 Answer each question; use Additional Information for context.
 
@@ -91,12 +109,11 @@ K.1 | Is there a documented business continuity plan? | => Yes BCM-01
 K.2 | Is production operated active-active across multiple regions? | => No BCM-07
 K.3 | Are backups encrypted? | => Yes BCM-04
 K.4 | Is a diesel generator kept on site with a week of fuel? | => -",
-    },
-    Tab {
-        name: "Privacy",
-        hidden: false,
-        dropdown: Dropdown::Inline(&["Yes", "No", "N/A"]),
-        table: "
+    ),
+    Tab::shown(
+        "Privacy",
+        Dropdown::Inline(&["Yes", "No", "N/A"]),
+        "
 Privacy
 Answer each question; use Additional Information for context.
 
@@ -105,24 +122,21 @@ P.1 | Do you sell customers' personal data to third parties? | => No PRV-09
 P.2 | Do you sign a data processing agreement with each customer? | => Yes PRV-01
 P.3 | Do you process protected health information under HIPAA? | => No PRV-11
 P.4 | Are you certified under the APEC Cross-Border Privacy Rules? | => -",
-    },
-    Tab {
-        name: "Lists",
-        hidden: true,
-        dropdown: Dropdown::None,
-        table: "
+    ),
+    Tab::hidden(
+        "Lists",
+        "
 Yes
 No
 N/A",
-    },
+    ),
 ];
 
 /// One question tab whose groups of questions sit under section banners merged across A:D.
-pub const MERGED_SECTIONS: &[Tab] = &[Tab {
-    name: "Security Review",
-    hidden: false,
-    dropdown: Dropdown::Inline(&["Yes", "No", "N/A"]),
-    table: "
+pub const MERGED_SECTIONS: &[Tab] = &[Tab::shown(
+    "Security Review",
+    Dropdown::Inline(&["Yes", "No", "N/A"]),
+    "
 # | Question | Response | Comments
 ## 1. Access management
 1.1 | Do support staff need a customer's grant before viewing that customer's documents? | => Yes IAM-11
@@ -134,16 +148,15 @@ pub const MERGED_SECTIONS: &[Tab] = &[Tab {
 ## 3. Incident response
 3.1 | Do you have an incident response plan that is tested? | => Yes LOG-06
 3.2 | Do you operate an in-house security operations center staffed 24/7? | => No LOG-04",
-}];
+)];
 
 /// A CAIQ-like workbook: a title block, the header on row 6, a YES/NO/N/A dropdown fed from a
 /// hidden sheet, a section row, one row already answered (left as it is).
 pub const CAIQ_LIKE: &[Tab] = &[
-    Tab {
-        name: "Questionnaire",
-        hidden: false,
-        dropdown: Dropdown::Formula("=Lists!$A$1:$A$3"),
-        table: "
+    Tab::shown(
+        "Questionnaire",
+        Dropdown::Formula("=Lists!$A$1:$A$3"),
+        "
 Vendor Security Assessment
 Answer every question; add notes where helpful.
 
@@ -155,16 +168,14 @@ Question ID | Question | Answer | Notes
 1.2 | Is any customer data stored unencrypted? | => NO ENC-01
 1.3 | Do you hold FedRAMP High authorization? | => -
 1.4 | Do you perform penetration tests? If so, how often? | YES",
-    },
-    Tab {
-        name: "Lists",
-        hidden: true,
-        dropdown: Dropdown::None,
-        table: "
+    ),
+    Tab::hidden(
+        "Lists",
+        "
 YES
 NO
 N/A",
-    },
+    ),
 ];
 
 const EXPECT: &str = "=> ";
