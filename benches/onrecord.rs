@@ -1,10 +1,11 @@
-//! Speed targets, measured: `cargo bench` (release). Prints one line per target with the
-//! median of several runs; exits 1 when a target is missed, so a regression is visible.
+//! Speed and memory targets, measured: `cargo bench` (release). Prints one line per target
+//! with the median of several runs; exits 1 when a target is missed, so a regression is visible.
 //!
 //! The large record is the example record copied over and over with renamed ids, so its
 //! text and mappings are realistic, not random.
 
 use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use onrecord::answer::Engine;
@@ -76,6 +77,7 @@ fn main() {
             fill_xlsx(&engine, &workbook, &output);
         },
     );
+    missed += fill_in_a_child(dir.path(), &workbook, questions.len());
     std::process::exit(i32::from(missed > 0));
 }
 
@@ -87,6 +89,83 @@ fn fill_xlsx(engine: &Engine, input: &Path, output: &Path) {
     let plan = onrecord::fill::plan(engine, &grids, &layouts, false, || {}).expect("plan");
     assert_eq!(plan.rows.len(), 2_000);
     onrecord::workbook::xlsx::patch(input, output, &plan.edits).expect("patch");
+}
+
+/// Peak resident memory allowed to `onrecord fill` of the 2,000-question workbook.
+const PEAK_RSS_MB: f64 = 300.0;
+
+/// `onrecord fill` of the same workbook run as a user runs it, the release binary in its own
+/// process (the index already on disk): its median wall time over 5 runs, and the peak
+/// resident memory of those runs against [`PEAK_RSS_MB`]. Returns the number of targets missed.
+fn fill_in_a_child(record: &Path, input: &Path, questions: usize) -> usize {
+    let output = record.join("child.answered.xlsx");
+    let mut times: Vec<Duration> = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            let status = Command::new(env!("CARGO_BIN_EXE_onrecord"))
+                .arg("fill")
+                .arg(input)
+                .arg("--record")
+                .arg(record)
+                .arg("-o")
+                .arg(&output)
+                .arg("--quiet")
+                .status()
+                .expect("run onrecord");
+            assert!(status.success(), "onrecord fill failed");
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    let median = times[times.len() / 2];
+    let wall_ok = median < Duration::from_secs(1);
+    println!(
+        "onrecord fill of a {questions}-question xlsx, own process: {:.1} ms (target < 1000 ms) {}",
+        median.as_secs_f64() * 1e3,
+        if wall_ok { "ok" } else { "MISSED" }
+    );
+    let Some(peak) = children_peak_rss_mb() else {
+        println!("peak memory of onrecord fill: not measured on this platform");
+        return usize::from(!wall_ok);
+    };
+    let peak_ok = peak < PEAK_RSS_MB;
+    println!(
+        "onrecord fill of a {questions}-question xlsx, peak memory: {peak:.1} MB (target < {PEAK_RSS_MB} MB) {}",
+        if peak_ok { "ok" } else { "MISSED" }
+    );
+    usize::from(!wall_ok) + usize::from(!peak_ok)
+}
+
+/// The largest peak resident set of the child processes waited for so far, in MB:
+/// `getrusage(RUSAGE_CHILDREN).ru_maxrss`, exact where polling `/proc` could miss a peak just
+/// before exit. Declared here rather than adding the libc crate for one call.
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+fn children_peak_rss_mb() -> Option<f64> {
+    /// `struct rusage` on 64-bit Linux (glibc and musl): two `timeval`s of two 64-bit fields,
+    /// then 14 `long`s, the first of which is `ru_maxrss` in kilobytes.
+    #[repr(C)]
+    struct Rusage {
+        times: [i64; 4],
+        maxrss: i64,
+        rest: [i64; 13],
+    }
+    unsafe extern "C" {
+        fn getrusage(who: i32, usage: *mut Rusage) -> i32;
+    }
+    const RUSAGE_CHILDREN: i32 = -1;
+    let mut usage = Rusage {
+        times: [0; 4],
+        maxrss: 0,
+        rest: [0; 13],
+    };
+    // SAFETY: `usage` is a writable value with the size and layout of `struct rusage` here.
+    let rc = unsafe { getrusage(RUSAGE_CHILDREN, &mut usage) };
+    (rc == 0).then(|| usage.maxrss as f64 / 1024.0)
+}
+
+#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+fn children_peak_rss_mb() -> Option<f64> {
+    None
 }
 
 fn write_questionnaire(path: &Path, questions: &[String]) {

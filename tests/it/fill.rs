@@ -1,136 +1,64 @@
 //! `onrecord fill` end to end: questionnaires in the layouts customers send, filled and read
 //! back; the input never changes; everything but the written cells survives.
 
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;
 
-use calamine::{Data, Reader, open_workbook_auto};
 use onrecord::workbook::xlsx::inspect;
-use rust_xlsxwriter::{DataValidation, Format, Workbook};
 
+use crate::layouts::{CAIQ_LIKE, MERGED_SECTIONS, SIG_LIKE, build, cell, check, merges};
 use crate::{onrecord, repo, shared_data};
-
-/// A CAIQ-like workbook: a title block, the header on row 6, a YES/NO/N/A dropdown on the
-/// answer column fed from a hidden sheet, a section row, one row already answered.
-fn caiq_like(path: &Path) {
-    let mut workbook = Workbook::new();
-    let bold = Format::new().set_bold();
-    let sheet = workbook.add_worksheet().set_name("Questionnaire").unwrap();
-    sheet
-        .write_string_with_format(0, 0, "Vendor Security Assessment", &bold)
-        .unwrap();
-    sheet
-        .write_string(1, 0, "Answer every question; add notes where helpful.")
-        .unwrap();
-    for (col, head) in ["Question ID", "Question", "Answer", "Notes"]
-        .iter()
-        .enumerate()
-    {
-        sheet
-            .write_string_with_format(5, col as u16, *head, &bold)
-            .unwrap();
-    }
-    let rows: &[(&str, &str, &str)] = &[
-        ("1.0", "Identity and access", ""),
-        (
-            "1.1",
-            "Is multi-factor authentication enforced for all workforce accounts?",
-            "",
-        ),
-        ("1.2", "Is any customer data stored unencrypted?", ""),
-        ("1.3", "Do you hold FedRAMP High authorization?", ""),
-        (
-            "1.4",
-            "Do you perform penetration tests? If so, how often?",
-            "YES",
-        ),
-    ];
-    for (i, (id, question, answer)) in rows.iter().enumerate() {
-        let row = 6 + i as u32;
-        sheet.write_string(row, 0, *id).unwrap();
-        sheet.write_string(row, 1, *question).unwrap();
-        if !answer.is_empty() {
-            sheet.write_string(row, 2, *answer).unwrap();
-        }
-    }
-    let dropdown = DataValidation::new().allow_list_formula("=Lists!$A$1:$A$3".into());
-    sheet.add_data_validation(6, 2, 40, 2, &dropdown).unwrap();
-    sheet.set_column_width(1, 60).unwrap();
-    let lists = workbook.add_worksheet().set_name("Lists").unwrap();
-    for (i, v) in ["YES", "NO", "N/A"].iter().enumerate() {
-        lists.write_string(i as u32, 0, *v).unwrap();
-    }
-    lists.set_hidden(true);
-    workbook.save(path).unwrap();
-}
-
-fn cell(path: &Path, sheet: &str, row: usize, col: usize) -> String {
-    let mut workbook = open_workbook_auto(path).unwrap();
-    let range = workbook.worksheet_range(sheet).unwrap();
-    match range.get_value((row as u32, col as u32)) {
-        Some(Data::Empty) | None => String::new(),
-        Some(value) => value.to_string(),
-    }
-}
 
 fn bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
 
+/// The layout check (`layouts.rs`), then what it does not look at: the report's numbering
+/// and the summary line for the row already answered.
 #[test]
 fn a_caiq_like_workbook_is_filled_in_place() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("customer.xlsx");
-    caiq_like(&input);
-    let before = bytes(&input);
-    let report = dir.path().join("report.json");
-    let run = onrecord(
-        &repo(),
-        &[
-            "fill",
-            input.to_str().unwrap(),
-            "--report",
-            report.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(bytes(&input), before, "the input changed");
-    let output = dir.path().join("customer.answered.xlsx");
-    // Row 7 is a section row; answers take the dropdown's spelling.
-    assert_eq!(cell(&output, "Questionnaire", 6, 2), "");
-    assert_eq!(cell(&output, "Questionnaire", 7, 2), "YES");
+    let filled = check(dir.path(), "caiq", CAIQ_LIKE);
+    assert_eq!(filled.report["summary"]["not_on_record"], 1);
+    assert_eq!(filled.report["rows"][0]["row"], 8);
+    assert_eq!(filled.report["rows"][0]["id"], "1.1");
     assert!(
-        cell(&output, "Questionnaire", 7, 3).contains("[IAM-"),
+        filled.stderr.contains("1 already answered, kept"),
         "{}",
-        cell(&output, "Questionnaire", 7, 3)
+        filled.stderr
     );
-    assert_eq!(cell(&output, "Questionnaire", 8, 2), "NO");
-    assert!(cell(&output, "Questionnaire", 8, 3).contains("[ENC-01"));
-    assert_eq!(cell(&output, "Questionnaire", 9, 2), "");
-    assert_eq!(cell(&output, "Questionnaire", 9, 3), "Not on the record.");
-    // Already answered: kept, notes untouched.
-    assert_eq!(cell(&output, "Questionnaire", 10, 2), "YES");
-    assert_eq!(cell(&output, "Questionnaire", 10, 3), "");
-    // Sheets, the hidden list sheet and the dropdown survive.
-    assert_eq!(inspect(&output).unwrap(), inspect(&input).unwrap());
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(json["summary"]["questions"], 3);
-    assert_eq!(json["summary"]["not_on_record"], 1);
-    assert_eq!(json["rows"][0]["row"], 8);
-    assert_eq!(json["rows"][0]["id"], "1.1");
-    assert!(
-        run.stderr.contains("1 already answered, kept"),
-        "{}",
-        run.stderr
+}
+
+#[test]
+fn a_sig_like_workbook_is_filled_on_every_question_tab() {
+    let dir = tempfile::tempdir().unwrap();
+    let filled = check(dir.path(), "sig", SIG_LIKE);
+    let sheets: BTreeSet<&str> = filled.report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["sheet"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sheets,
+        BTreeSet::from(["Access Control", "Business Resiliency", "Privacy"])
     );
+}
+
+#[test]
+fn merged_section_banners_are_not_questions_and_keep_their_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let filled = check(dir.path(), "sections", MERGED_SECTIONS);
+    let merged = &merges(&filled.output)[0].1;
+    assert_eq!(merged.len(), 3, "the fixture has three banners");
 }
 
 #[test]
 fn overwrite_answers_rows_already_answered() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("q.xlsx");
-    caiq_like(&input);
+    build(&input, CAIQ_LIKE);
     let run = onrecord(
         &repo(),
         &[
@@ -152,7 +80,7 @@ fn overwrite_answers_rows_already_answered() {
 fn dry_run_describes_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("q.xlsx");
-    caiq_like(&input);
+    build(&input, CAIQ_LIKE);
     let run = onrecord(&repo(), &["fill", input.to_str().unwrap(), "--dry-run"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.starts_with("sheet Questionnaire: header row 6, question B, answer C, comment D, id A, 4 questions, answers YES/NO/N/A"), "{}", run.stdout);
@@ -194,7 +122,7 @@ fn bad_inputs_exit_2_naming_the_file() {
         run.stderr
     );
     let input = dir.path().join("q.xlsx");
-    caiq_like(&input);
+    build(&input, CAIQ_LIKE);
     let run = onrecord(
         &repo(),
         &[
