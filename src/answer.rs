@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog;
 use crate::check::{CheckOptions, stale_age};
@@ -24,7 +24,7 @@ use crate::text::{Analyzer, parse_thesaurus_lines};
 /// A record's own thesaurus, at the record root.
 pub const RECORD_THESAURUS: &str = "thesaurus.txt";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Answered,
@@ -206,22 +206,15 @@ impl Engine {
             status = Status::Review;
             reason = Some("a yes needs a cited control whose answer is yes".into());
         }
-        if let Some(options) = &self.staleness {
-            let stale: Vec<&str> = cited
-                .iter()
-                .map(|&i| &self.record.controls[i])
-                .filter(|c| c.reviewed.is_none() || stale_age(c.reviewed, options).is_some())
-                .map(|c| c.id.as_str())
-                .collect();
-            if !stale.is_empty() && status == Status::Answered {
-                status = Status::Review;
-                reason = Some(format!("cites a stale record: {}", stale.join(", ")));
-            }
-        }
         let citations: Vec<Citation> = cited
             .iter()
             .map(|&i| self.citation(&self.record.controls[i].id))
             .collect();
+        let stale = self.stale_controls(&citations);
+        if !stale.is_empty() && status == Status::Answered {
+            status = Status::Review;
+            reason = Some(format!("cites a stale record: {}", stale.join(", ")));
+        }
         let customer = self.customer_parts(&citations);
         let response = cited
             .iter()
@@ -265,6 +258,20 @@ impl Engine {
             .filter(|(_, gain)| *gain >= 0.2)
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(i, _)| i)
+    }
+
+    /// The cited controls reviewed longer ago than `staleness` allows (or never), in citation
+    /// order; empty when staleness is not checked.
+    pub fn stale_controls(&self, citations: &[Citation]) -> Vec<String> {
+        let Some(options) = &self.staleness else {
+            return Vec::new();
+        };
+        citations
+            .iter()
+            .filter_map(|c| self.record.control(&c.control))
+            .filter(|c| c.reviewed.is_none() || stale_age(c.reviewed, options).is_some())
+            .map(|c| c.id.clone())
+            .collect()
     }
 
     pub fn citation(&self, control: &str) -> Citation {
