@@ -9,10 +9,10 @@
 
 use serde::Serialize;
 
-use crate::answer::{Citation, Status};
+use crate::answer::Status;
 use crate::fill::Input;
 use crate::record::Answer;
-use crate::report::{Report, parse_answer, ratio};
+use crate::report::{Report, Row, parse_answer, ratio};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -36,20 +36,15 @@ impl Verdict {
     }
 }
 
+/// One row: onrecord's answer (the report row, as `fill --report` has it), the person's, and
+/// the verdict.
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalRow {
-    pub sheet: String,
-    /// 1-based spreadsheet row.
-    pub row: u32,
-    pub id: Option<String>,
-    pub question: String,
+    #[serde(flatten)]
+    pub onrecord: Row,
     /// The cell as the person wrote it.
     pub human: String,
     pub human_answer: Option<Answer>,
-    pub status: Status,
-    pub answer: Option<Answer>,
-    pub confidence: f32,
-    pub citations: Vec<Citation>,
     pub verdict: Verdict,
 }
 
@@ -116,16 +111,9 @@ pub fn evaluate(input: &Input, report: &Report) -> Evaluation {
                 }
             }
             EvalRow {
-                sheet: row.sheet.clone(),
-                row: row.row,
-                id: row.id.clone(),
-                question: row.question.clone(),
+                onrecord: row.clone(),
                 human: human.clone(),
                 human_answer,
-                status: row.status,
-                answer: row.answer,
-                confidence: row.confidence,
-                citations: row.citations.clone(),
                 verdict,
             }
         })

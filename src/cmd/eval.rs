@@ -7,7 +7,7 @@ use onrecord::eval::{self, EvalRow, EvalSummary, Evaluation, Verdict};
 use onrecord::fill::Input;
 use onrecord::questionnaire::Overrides;
 
-use super::{Level, Outcome, Place, annotation, claim_text, open_engine, progress};
+use super::{Level, Outcome, Place, annotation, claim_text, gate_failed, open_engine, progress};
 use crate::cli::{Config, Format};
 
 pub struct EvalArgs {
@@ -41,16 +41,12 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<Outcome> {
     let agreement = result.summary.agreement * 100.0;
     let failed = args.min_agreement.filter(|&min| agreement < min);
     if let Some(min) = failed {
-        let message = format!("agreement {agreement:.1}% is below --min-agreement {min}");
-        if config.format == Format::Github {
-            let at = Place {
-                file: Some(&result.questionnaire),
-                title: Some("agreement below --min-agreement"),
-                ..Place::default()
-            };
-            println!("{}", annotation(Level::Error, &at, &message));
-        }
-        eprintln!("onrecord: {}: {message}", result.questionnaire);
+        gate_failed(
+            config.format,
+            Some(&result.questionnaire),
+            "agreement below --min-agreement",
+            &format!("agreement {agreement:.1}% is below --min-agreement {min}"),
+        );
     }
     Ok(if failed.is_some() {
         Outcome::Failed
@@ -70,11 +66,11 @@ fn row_text(r: &EvalRow) -> String {
         });
     format!(
         "sheet {} row {}: {}: human {human}, onrecord {}: {}",
-        r.sheet,
-        r.row,
+        r.onrecord.sheet,
+        r.onrecord.row,
         r.verdict.as_str(),
-        claim_text(r.status, r.answer),
-        r.question
+        claim_text(r.onrecord.status, r.onrecord.answer),
+        r.onrecord.question
     )
 }
 
@@ -125,7 +121,7 @@ fn github(result: &Evaluation) -> String {
     {
         let at = Place {
             file: Some(&result.questionnaire),
-            line: Some(r.row as usize),
+            line: Some(r.onrecord.row as usize),
             title: Some("onrecord disagrees"),
         };
         out.push_str(&annotation(Level::Warning, &at, &row_text(r)));

@@ -4,7 +4,7 @@ use anyhow::{Result, bail};
 use onrecord::gaps::{self, FrameworkGaps, Gap};
 use onrecord::record;
 
-use super::{Level, Outcome, Place, annotation};
+use super::{Level, Outcome, Place, annotation, gate_failed};
 use crate::cli::{Config, Format};
 
 pub fn run(config: &Config, framework: Option<&str>, min: Option<f64>) -> Result<Outcome> {
@@ -54,10 +54,12 @@ pub fn run(config: &Config, framework: Option<&str>, min: Option<f64>) -> Result
             f.coverage() * 100.0,
             min.unwrap_or(0.0)
         );
-        if config.format == Format::Github {
-            println!("{}", annotation(Level::Error, &Place::default(), &message));
-        }
-        eprintln!("onrecord: {message}");
+        gate_failed(
+            config.format,
+            None,
+            "framework coverage below --min",
+            &message,
+        );
     }
     Ok(if below.is_empty() {
         Outcome::Success

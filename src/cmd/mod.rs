@@ -18,7 +18,7 @@ use onrecord::check::CheckOptions;
 use onrecord::record::Answer;
 use onrecord::report::Summary;
 
-use crate::cli::{CommandConfig, Config};
+use crate::cli::{CommandConfig, Config, Format};
 pub use coverage::CoverageArgs;
 pub use eval::EvalArgs;
 pub use fill::FillArgs;
@@ -166,5 +166,21 @@ pub fn claim_text(status: Status, answer: Option<Answer>) -> String {
         Status::Answered => format!("answered {answer}"),
         Status::Review => format!("review (proposed {answer})"),
         Status::NotOnRecord => "not on the record".to_string(),
+    }
+}
+
+/// Says why a gate failed: on stderr, and as an `::error` annotation in the github format.
+pub fn gate_failed(format: Format, file: Option<&str>, title: &str, message: &str) {
+    if format == Format::Github {
+        let at = Place {
+            file,
+            title: Some(title),
+            ..Place::default()
+        };
+        println!("{}", annotation(Level::Error, &at, message));
+    }
+    match file {
+        Some(file) => eprintln!("onrecord: {file}: {message}"),
+        None => eprintln!("onrecord: {message}"),
     }
 }

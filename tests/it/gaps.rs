@@ -65,7 +65,10 @@ fn github_format_prints_valid_annotations_and_the_min_failure() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("::error::SOC 2 coverage "));
+    assert!(
+        run.stdout
+            .contains("::error title=framework coverage below --min::SOC 2 coverage ")
+    );
     // `%` in the message is escaped.
     assert!(run.stdout.contains("%25 is below --min 100"));
 }
