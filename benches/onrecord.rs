@@ -100,16 +100,11 @@ fn main() {
 }
 
 /// What `onrecord coverage` does, through the library: open the engine once, then read,
-/// detect and answer every file.
+/// detect and answer every file (on all cores).
 fn coverage(record: &Path, files: &[std::path::PathBuf]) -> onrecord::coverage::Coverage {
     let engine = Engine::open(record).expect("engine");
-    let reports = files
-        .iter()
-        .map(|f| {
-            let input = onrecord::fill::Input::open(f, &Default::default()).expect("read");
-            input.answer_all(&engine, || {}).expect("answer")
-        })
-        .collect();
+    let inputs = onrecord::coverage::open_all(files, &Default::default()).expect("read");
+    let reports = onrecord::coverage::answer_all(&engine, &inputs, || {}).expect("answer");
     onrecord::coverage::Coverage::new(reports)
 }
 

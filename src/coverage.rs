@@ -10,13 +10,17 @@
 //! the questionnaire, or a file not given this run, is skipped.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::answer::{Engine, Status};
 use crate::check::normalize_question;
+use crate::fill::Input;
+use crate::questionnaire::Overrides;
 use crate::record::Answer;
 use crate::report::{Report, Row, Summary, summarize};
 
@@ -40,6 +44,54 @@ impl Coverage {
             stale: Vec::new(),
         }
     }
+}
+
+/// Reads and detects every file, on all cores; the first unreadable one (in `paths` order) is
+/// the error.
+pub fn open_all(paths: &[PathBuf], overrides: &Overrides) -> Result<Vec<Input>> {
+    in_parallel(paths, |path| Input::open(path, overrides))
+}
+
+/// Answers every question of every input with one engine, on all cores; reports in input
+/// order, each the same as [`Input::answer_all`] gives alone. `each` is called per question.
+pub fn answer_all(
+    engine: &Engine,
+    inputs: &[Input],
+    each: impl Fn() + Sync,
+) -> Result<Vec<Report>> {
+    in_parallel(inputs, |input| input.answer_all(engine, &each))
+}
+
+/// `f` over `items` on up to as many threads as there are cores, results in `items` order.
+fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let done = Mutex::new(Vec::with_capacity(items.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let result = f(item);
+                    done.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((i, result));
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// A question in one questionnaire, as a user finds it: file as given, sheet, 1-based row.

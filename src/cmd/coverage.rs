@@ -10,8 +10,8 @@ use onrecord::questionnaire::Overrides;
 use onrecord::report::Report;
 
 use super::{
-    Level, Outcome, Place, annotation, claim_text, counts, open_engine, progress, summary_line,
-    write_json,
+    Level, Outcome, Place, annotation, claim_text, counts, gate_failed, open_engine, progress,
+    summary_line, write_json,
 };
 use crate::cli::{Config, Format};
 
@@ -32,17 +32,10 @@ pub fn run(config: &Config, args: &CoverageArgs) -> Result<Outcome> {
         .as_deref()
         .map(coverage::read_baseline)
         .transpose()?;
-    let inputs = args
-        .files
-        .iter()
-        .map(|file| Input::open(file, &args.overrides))
-        .collect::<Result<Vec<_>>>()?;
+    let inputs = coverage::open_all(&args.files, &args.overrides)?;
     let engine = open_engine(config, args.max_age)?;
     let bar = progress(inputs.iter().map(Input::questions).sum(), config.quiet);
-    let reports = inputs
-        .iter()
-        .map(|input| input.answer_all(&engine, || bar.inc(1)))
-        .collect::<Result<Vec<_>>>()?;
+    let reports = coverage::answer_all(&engine, &inputs, || bar.inc(1))?;
     bar.finish_and_clear();
     let mut result = Coverage::new(reports);
     if let Some(baseline) = &baseline {
@@ -73,16 +66,12 @@ pub fn run(config: &Config, args: &CoverageArgs) -> Result<Outcome> {
         Format::Github => print!("{}", github(&result, args.max_age, stale_level)),
     }
     for report in &below {
-        let message = below_min(report, args.min.unwrap_or(0.0));
-        if config.format == Format::Github {
-            let at = Place {
-                file: Some(&report.questionnaire),
-                title: Some("coverage below --min"),
-                ..Place::default()
-            };
-            println!("{}", annotation(Level::Error, &at, &message));
-        }
-        eprintln!("onrecord: {}: {message}", report.questionnaire);
+        gate_failed(
+            config.format,
+            Some(&report.questionnaire),
+            "coverage below --min",
+            &below_min(report, args.min.unwrap_or(0.0)),
+        );
     }
     if let (Some(path), false) = (&args.write_baseline, config.quiet) {
         eprintln!("wrote {}", path.display());
