@@ -17,20 +17,11 @@ fn coverage(args: &[&str]) -> Run {
     onrecord(&repo(), &all)
 }
 
-/// stdout, then stderr when there is any, then the exit code: what a user sees.
-fn seen(run: &Run) -> String {
-    let stderr = if run.stderr.is_empty() {
-        String::new()
-    } else {
-        format!("--- stderr\n{}", run.stderr)
-    };
-    format!("{}{stderr}exit: {}\n", run.stdout, run.code)
-}
-
-fn snapshot(name: &str, run: &Run) {
+/// Compares what a user sees with `fixtures/gates/expected/NAME`.
+pub fn snapshot(name: &str, run: &Run) {
     assert_snapshot(
         &repo().join("fixtures/gates/expected").join(name),
-        &seen(run),
+        &run.seen(),
     );
 }
 
@@ -177,7 +168,7 @@ fn removing_a_control_is_a_regression_against_the_baseline() {
         "--baseline",
         baseline,
     ]);
-    assert_eq!(run.code, 1, "{}", seen(&run));
+    assert_eq!(run.code, 1, "{}", run.seen());
     assert!(
         run.stdout.contains(
             "regression: fixtures/gates/vendor-security.csv: sheet vendor-security row 6: \
@@ -219,24 +210,17 @@ fn removing_a_control_is_a_regression_against_the_baseline() {
 
 #[test]
 fn a_missing_or_malformed_baseline_is_a_usage_error_naming_it() {
-    let missing = coverage(&[VENDOR, "--baseline", "fixtures/gates/none.json"]);
-    assert_eq!(missing.code, 2);
-    assert!(
-        missing
-            .stderr
-            .contains("could not read baseline `fixtures/gates/none.json`"),
-        "{}",
-        missing.stderr
-    );
-    let malformed = coverage(&[VENDOR, "--baseline", VENDOR]);
-    assert_eq!(malformed.code, 2);
-    assert!(
-        malformed
-            .stderr
-            .contains(&format!("`{VENDOR}` is not a coverage baseline")),
-        "{}",
-        malformed.stderr
-    );
+    for (baseline, says) in [
+        (
+            "fixtures/gates/none.json",
+            "could not read baseline `fixtures/gates/none.json`".to_string(),
+        ),
+        (VENDOR, format!("`{VENDOR}` is not a coverage baseline")),
+    ] {
+        let run = coverage(&[VENDOR, "--baseline", baseline]);
+        assert_eq!(run.code, 2);
+        assert!(run.stderr.contains(&says), "{}", run.stderr);
+    }
 }
 
 #[test]

@@ -4,7 +4,8 @@
 
 use rust_xlsxwriter::{DataValidation, Workbook};
 
-use crate::{Run, assert_annotations, assert_snapshot, onrecord, repo};
+use crate::coverage::snapshot;
+use crate::{Run, assert_annotations, onrecord, repo};
 
 const ANSWERED: &str = "fixtures/gates/answered-by-hand.csv";
 
@@ -12,18 +13,6 @@ fn eval(args: &[&str]) -> Run {
     let mut all = vec!["eval"];
     all.extend_from_slice(args);
     onrecord(&repo(), &all)
-}
-
-fn snapshot(name: &str, run: &Run) {
-    let stderr = if run.stderr.is_empty() {
-        String::new()
-    } else {
-        format!("--- stderr\n{}", run.stderr)
-    };
-    assert_snapshot(
-        &repo().join("fixtures/gates/expected").join(name),
-        &format!("{}{stderr}exit: {}\n", run.stdout, run.code),
-    );
 }
 
 #[test]

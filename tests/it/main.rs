@@ -44,6 +44,18 @@ pub struct Run {
     pub code: i32,
 }
 
+impl Run {
+    /// stdout, then stderr when there is any, then the exit code: what a user sees.
+    pub fn seen(&self) -> String {
+        let stderr = if self.stderr.is_empty() {
+            String::new()
+        } else {
+            format!("--- stderr\n{}", self.stderr)
+        };
+        format!("{}{stderr}exit: {}\n", self.stdout, self.code)
+    }
+}
+
 /// Runs `onrecord ARGS` in `dir` (the record), with the fixed date.
 pub fn onrecord(dir: &Path, args: &[&str]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_onrecord"))
