@@ -78,15 +78,43 @@ fn main() {
         },
     );
     missed += fill_in_a_child(dir.path(), &workbook, questions.len());
+    let many: Vec<String> = (0..5_000)
+        .map(|i| questions[i % questions.len()].replace(')', &format!(" {i})")))
+        .collect();
+    let files: Vec<_> = many
+        .chunks(500)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let path = dir.path().join(format!("reference-{i}.xlsx"));
+            write_questionnaire(&path, chunk);
+            path
+        })
+        .collect();
+    missed += report(
+        "coverage of 10 xlsx of 500 questions, engine opened",
+        Duration::from_millis(2000),
+        || {
+            let result = coverage(dir.path(), &files);
+            assert_eq!(result.total.questions, 5_000);
+        },
+    );
     std::process::exit(i32::from(missed > 0));
+}
+
+/// What `onrecord coverage` does, through the library: open the engine once, then read,
+/// detect and answer every file (on all cores).
+fn coverage(record: &Path, files: &[std::path::PathBuf]) -> onrecord::coverage::Coverage {
+    let engine = Engine::open(record).expect("engine");
+    let inputs = onrecord::coverage::open_all(files, &Default::default()).expect("read");
+    let reports = onrecord::coverage::answer_all(&engine, &inputs, || {}).expect("answer");
+    onrecord::coverage::Coverage::new(reports)
 }
 
 /// What `onrecord fill` does for an xlsx, through the library: read, detect, answer, patch.
 fn fill_xlsx(engine: &Engine, input: &Path, output: &Path) {
-    let grids = onrecord::questionnaire::read(input).expect("read");
-    let info = onrecord::workbook::xlsx::inspect(input).expect("inspect");
-    let layouts = onrecord::fill::layouts(&grids, &info, &Default::default());
-    let plan = onrecord::fill::plan(engine, &grids, &layouts, false, || {}).expect("plan");
+    let read = onrecord::fill::Input::open(input, &Default::default()).expect("read");
+    let plan =
+        onrecord::fill::plan(engine, &read.grids, &read.layouts, false, || {}).expect("plan");
     assert_eq!(plan.rows.len(), 2_000);
     onrecord::workbook::xlsx::patch(input, output, &plan.edits).expect("patch");
 }

@@ -11,7 +11,7 @@
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog;
 use crate::check::{CheckOptions, stale_age};
@@ -24,7 +24,7 @@ use crate::text::{Analyzer, parse_thesaurus_lines};
 /// A record's own thesaurus, at the record root.
 pub const RECORD_THESAURUS: &str = "thesaurus.txt";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Answered,
@@ -186,8 +186,15 @@ impl Engine {
         // A phrasing the question reads like carries its own answer (it may ask the
         // opposite way round); otherwise the control's answer answers its title.
         let reads_like_phrasing = best.phrasing >= 0.6;
+        // A phrasing's answer answers that phrasing: asked the other way round from it
+        // ("need a grant before viewing" against "view ... without permission"), the
+        // question gets neither its answer nor a guess.
+        let analyzer = self.matcher.analyzer();
+        let against_phrasing = reads_like_phrasing
+            && best.phrasing_answer.is_some()
+            && analyzer.is_negated(&best.phrasing_text) != analysis.negated;
         let answer = match best.phrasing_answer {
-            Some(answer) if reads_like_phrasing => answer,
+            Some(answer) if reads_like_phrasing && !against_phrasing => answer,
             _ => control.answer,
         };
         // The question reads more like a phrasing asked the other way round than like the
@@ -205,13 +212,22 @@ impl Engine {
         }
         // The question is about what the statement says is *not* done ("shared logins are
         // not permitted" against "Are shared logins in use?"): a yes/no would be a guess.
+        // (A `no` control's statement says what is not done: that is its answer.)
         if status == Status::Answered
+            && control.answer == Answer::Yes
             && best.denied >= DENIED_SHARE
             && !(reads_like_phrasing && best.phrasing_answer.is_some())
         {
             status = Status::Review;
             reason = Some(format!(
                 "the question matches what `{}` says is not done",
+                control.id
+            ));
+        }
+        if status == Status::Answered && against_phrasing {
+            status = Status::Review;
+            reason = Some(format!(
+                "the question asks the other way round from a phrasing of `{}`",
                 control.id
             ));
         }
@@ -222,7 +238,6 @@ impl Engine {
         // Asked the opposite way round from the control's title ("Is our data used for
         // training?" against "Customer data is not used for training"), and not through a
         // phrasing that carries its own answer: a yes/no would be a guess.
-        let analyzer = self.matcher.analyzer();
         let opposite = analysis.negated != analyzer.is_negated(&control.title);
         if opposite
             && !(reads_like_phrasing && best.phrasing_answer.is_some())
@@ -246,22 +261,15 @@ impl Engine {
             status = Status::Review;
             reason = Some("a yes needs a cited control whose answer is yes".into());
         }
-        if let Some(options) = &self.staleness {
-            let stale: Vec<&str> = cited
-                .iter()
-                .map(|&i| &self.record.controls[i])
-                .filter(|c| c.reviewed.is_none() || stale_age(c.reviewed, options).is_some())
-                .map(|c| c.id.as_str())
-                .collect();
-            if !stale.is_empty() && status == Status::Answered {
-                status = Status::Review;
-                reason = Some(format!("cites a stale record: {}", stale.join(", ")));
-            }
-        }
         let citations: Vec<Citation> = cited
             .iter()
             .map(|&i| self.citation(&self.record.controls[i].id))
             .collect();
+        let stale = self.stale_controls(&citations);
+        if !stale.is_empty() && status == Status::Answered {
+            status = Status::Review;
+            reason = Some(format!("cites a stale record: {}", stale.join(", ")));
+        }
         let customer = self.customer_parts(&citations);
         let response = cited
             .iter()
@@ -305,6 +313,20 @@ impl Engine {
             .filter(|(_, gain)| *gain >= 0.2)
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(i, _)| i)
+    }
+
+    /// The cited controls reviewed longer ago than `staleness` allows (or never), in citation
+    /// order; empty when staleness is not checked.
+    pub fn stale_controls(&self, citations: &[Citation]) -> Vec<String> {
+        let Some(options) = &self.staleness else {
+            return Vec::new();
+        };
+        citations
+            .iter()
+            .filter_map(|c| self.record.control(&c.control))
+            .filter(|c| c.reviewed.is_none() || stale_age(c.reviewed, options).is_some())
+            .map(|c| c.id.clone())
+            .collect()
     }
 
     pub fn citation(&self, control: &str) -> Citation {

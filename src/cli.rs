@@ -3,7 +3,11 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use onrecord::questionnaire::Overrides;
 use onrecord::record::Date;
+
+/// Reviews older than this many days are stale, unless `--max-age` says otherwise.
+const DEFAULT_MAX_AGE: i64 = 365;
 
 #[derive(Parser)]
 #[command(
@@ -33,7 +37,7 @@ enum Command {
     /// Validate the record; print every problem as path:line; exit 1 on any error
     Check {
         /// Reviews older than this many days are stale
-        #[arg(long, default_value_t = 365, value_name = "DAYS")]
+        #[arg(long, default_value_t = DEFAULT_MAX_AGE, value_name = "DAYS")]
         max_age: i64,
     },
     /// Framework entries with no control behind them (or only `no` / `n/a` controls)
@@ -61,24 +65,45 @@ enum Command {
         /// Answer rows that already have an answer too
         #[arg(long)]
         overwrite: bool,
-        /// Only these sheets (repeatable)
-        #[arg(long, value_name = "NAME")]
-        sheet: Vec<String>,
-        /// The question column (letter)
-        #[arg(long, value_name = "COL", value_parser = parse_col)]
-        question_col: Option<u32>,
-        /// The answer column (letter)
-        #[arg(long, value_name = "COL", value_parser = parse_col)]
-        answer_col: Option<u32>,
-        /// The comment/explanation column (letter)
-        #[arg(long, value_name = "COL", value_parser = parse_col)]
-        comment_col: Option<u32>,
-        /// The header row (1-based)
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-        header_row: Option<u32>,
+        #[command(flatten)]
+        layout: LayoutArgs,
         /// Answers citing a control reviewed longer ago than this go to review
         #[arg(long, value_name = "DAYS")]
         max_age: Option<i64>,
+    },
+    /// Answer coverage of questionnaires, writing nothing; exit 1 below --min or on a regression
+    Coverage {
+        /// The reference questionnaires
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Exit 1 when a file's coverage is below this percentage
+        #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+        min: Option<f64>,
+        /// Exit 1 when a row answered in this earlier coverage JSON is now not on the record
+        /// or answered differently
+        #[arg(long, value_name = "B.json")]
+        baseline: Option<PathBuf>,
+        /// Write the coverage JSON here, to serve as the next --baseline
+        #[arg(long, value_name = "B.json")]
+        write_baseline: Option<PathBuf>,
+        /// Answers citing a control reviewed longer ago than this go to review and are listed
+        #[arg(long, value_name = "DAYS")]
+        max_age: Option<i64>,
+        /// Exit 1 when an answer cites a stale control (--max-age, default 365 days)
+        #[arg(long)]
+        fail_stale: bool,
+        #[command(flatten)]
+        layout: LayoutArgs,
+    },
+    /// Compare a questionnaire people answered by hand with what onrecord would answer
+    Eval {
+        /// A questionnaire with the team's own, approved answers
+        file: PathBuf,
+        /// Exit 1 when agreement on the rows onrecord would answer is below this percentage
+        #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+        min_agreement: Option<f64>,
+        #[command(flatten)]
+        layout: LayoutArgs,
     },
     /// Build the search index of the record (later commands rebuild it when the record changed)
     Index,
@@ -93,6 +118,38 @@ enum Command {
         #[arg(long)]
         explain: bool,
     },
+}
+
+/// Where the questions are, when detection needs help.
+#[derive(clap::Args)]
+struct LayoutArgs {
+    /// Only these sheets (repeatable)
+    #[arg(long, value_name = "NAME")]
+    sheet: Vec<String>,
+    /// The question column (letter)
+    #[arg(long, value_name = "COL", value_parser = parse_col)]
+    question_col: Option<u32>,
+    /// The answer column (letter)
+    #[arg(long, value_name = "COL", value_parser = parse_col)]
+    answer_col: Option<u32>,
+    /// The comment/explanation column (letter)
+    #[arg(long, value_name = "COL", value_parser = parse_col)]
+    comment_col: Option<u32>,
+    /// The header row (1-based)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    header_row: Option<u32>,
+}
+
+impl LayoutArgs {
+    fn overrides(self) -> Overrides {
+        Overrides {
+            sheets: self.sheet,
+            question_col: self.question_col,
+            answer_col: self.answer_col,
+            comment_col: self.comment_col,
+            header_row: self.header_row.map(|r| r - 1),
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -121,6 +178,8 @@ pub enum CommandConfig {
     },
     Index,
     Fill(crate::cmd::FillArgs),
+    Coverage(crate::cmd::CoverageArgs),
+    Eval(crate::cmd::EvalArgs),
     Ask {
         question: String,
         top: usize,
@@ -140,11 +199,7 @@ pub fn parse() -> Result<Config, clap::Error> {
             report,
             dry_run,
             overwrite,
-            sheet,
-            question_col,
-            answer_col,
-            comment_col,
-            header_row,
+            layout,
             max_age,
         } => CommandConfig::Fill(crate::cmd::FillArgs {
             file,
@@ -152,14 +207,35 @@ pub fn parse() -> Result<Config, clap::Error> {
             report,
             dry_run,
             overwrite,
-            overrides: onrecord::questionnaire::Overrides {
-                sheets: sheet,
-                question_col,
-                answer_col,
-                comment_col,
-                header_row: header_row.map(|r| r - 1),
-            },
+            overrides: layout.overrides(),
             max_age,
+        }),
+        Command::Coverage {
+            files,
+            min,
+            baseline,
+            write_baseline,
+            max_age,
+            fail_stale,
+            layout,
+        } => CommandConfig::Coverage(crate::cmd::CoverageArgs {
+            files,
+            min,
+            baseline,
+            write_baseline,
+            // Failing on stale citations needs an age; `check`'s default serves.
+            max_age: max_age.or(fail_stale.then_some(DEFAULT_MAX_AGE)),
+            fail_stale,
+            overrides: layout.overrides(),
+        }),
+        Command::Eval {
+            file,
+            min_agreement,
+            layout,
+        } => CommandConfig::Eval(crate::cmd::EvalArgs {
+            file,
+            min_agreement,
+            overrides: layout.overrides(),
         }),
         Command::Ask {
             question,

@@ -1,7 +1,7 @@
 //! Filling: from a questionnaire's sheets to the cells to write and the report rows.
 //!
-//! This module decides what goes where and touches no file: reading is `questionnaire`'s,
-//! writing is `workbook`'s. Only answer-side cells of question rows are written; rows already
+//! This module decides what goes where and writes no file: reading is `questionnaire`'s
+//! (through [`Input::open`], shared by `fill`, `coverage` and `eval`), writing is `workbook`'s. Only answer-side cells of question rows are written; rows already
 //! answered are kept unless `overwrite`; a question asked twice gets the same answer.
 
 use std::collections::HashMap;
@@ -11,9 +11,9 @@ use anyhow::{Result, bail};
 
 use crate::answer::{Engine, Outcome, Status};
 use crate::check::normalize_question;
-use crate::questionnaire::{Grid, Layout, ListValidation, Overrides, detect};
-use crate::report::{Row, combined, explanation, spell_answer};
-use crate::workbook::xlsx::{CellEdit, SheetInfo};
+use crate::questionnaire::{self, Grid, Layout, ListValidation, Overrides, detect};
+use crate::report::{Report, Row, combined, explanation, spell_answer};
+use crate::workbook::xlsx::{self, CellEdit, SheetInfo};
 
 /// How an input is written back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +82,52 @@ pub fn layouts(grids: &[Grid], info: &[SheetInfo], overrides: &Overrides) -> Vec
         .filter_map(|grid| detect(grid, &validations_for(&grid.name, info), overrides))
         .filter(|layout| !layout.questions.is_empty())
         .collect()
+}
+
+/// A questionnaire file read and its question layouts detected: what `fill`, `coverage` and
+/// `eval` all start from.
+#[derive(Debug)]
+pub struct Input {
+    pub path: PathBuf,
+    pub kind: Kind,
+    pub grids: Vec<Grid>,
+    pub layouts: Vec<Layout>,
+}
+
+impl Input {
+    /// Reads `path` and detects its questions; a file with none is an error naming it.
+    pub fn open(path: &Path, overrides: &Overrides) -> Result<Input> {
+        let kind = kind_of(path)?;
+        let grids = questionnaire::read(path)?;
+        let info = match kind {
+            Kind::Patch => xlsx::inspect(path)?,
+            _ => Vec::new(),
+        };
+        let layouts = layouts(&grids, &info, overrides);
+        if layouts.is_empty() {
+            bail!(
+                "`{}`: found no questions; name the sheet and columns with --sheet, --question-col, --header-row",
+                path.display()
+            );
+        }
+        Ok(Input {
+            path: path.to_path_buf(),
+            kind,
+            grids,
+            layouts,
+        })
+    }
+
+    /// Every question answered, rows already answered too, nothing written: the report of
+    /// what `fill --overwrite` would put in the file. `each` is called once per question.
+    pub fn answer_all(&self, engine: &Engine, each: impl FnMut()) -> Result<Report> {
+        let plan = plan(engine, &self.grids, &self.layouts, true, each)?;
+        Ok(Report::new(&self.path.display().to_string(), plan.rows))
+    }
+
+    pub fn questions(&self) -> usize {
+        self.layouts.iter().map(|l| l.questions.len()).sum()
+    }
 }
 
 #[derive(Debug, Default)]

@@ -11,14 +11,19 @@
 //! - [`matcher`]: candidates by BM25, judged by how much of the question they explain.
 //! - [`answer`]: the [`answer::Engine`]; outcomes under the honesty rules.
 //! - [`questionnaire`]: read any spreadsheet or csv into grids; detect question layouts.
-//! - [`fill`]: decide which cells to write for each question (touches no file).
+//! - [`fill`]: a questionnaire read and detected ([`fill::Input`]), answered; which cells to
+//!   write for each question (writes no file).
 //! - [`workbook`]: write: patch xlsx in place, new xlsx, csv; always atomically.
 //! - [`report`]: the JSON report and the text that goes into cells.
+//! - [`coverage`]: CI gates over many questionnaires: totals, stale citations, regressions
+//!   against a baseline.
+//! - [`eval`]: onrecord's answers compared with a questionnaire people answered by hand.
 //!
 //! Invariants: the library never prints (the binary renders); loading never stops at the
 //! first bad line; output order never depends on hash iteration; matching never touches the
-//! filesystem (only `index` does); tantivy is used from `index` only, calamine from `questionnaire`, zip and
-//! quick-xml from `workbook`; no input file is ever opened for writing; no `yes` is answered
+//! filesystem (only `index` does); `coverage` and `eval` answer through `fill::Input`, the
+//! same reading, detection and answering path as `fill`; tantivy is used from `index` only,
+//! calamine from `questionnaire`, zip and quick-xml from `workbook`; no input file is ever opened for writing; no `yes` is answered
 //! without a cited control whose answer is `yes`.
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
@@ -26,7 +31,9 @@
 pub mod answer;
 pub mod catalog;
 pub mod check;
+pub mod coverage;
 pub mod diag;
+pub mod eval;
 pub mod fill;
 pub mod gaps;
 pub mod index;

@@ -74,25 +74,26 @@ impl Report {
     }
 }
 
-pub fn summarize(rows: &[Row]) -> Summary {
-    let count = |status: Status| rows.iter().filter(|r| r.status == status).count();
-    let (answered, review, not_on_record) = (
-        count(Status::Answered),
-        count(Status::Review),
-        count(Status::NotOnRecord),
-    );
-    let questions = rows.len();
-    let coverage = if questions == 0 {
+pub fn summarize<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Summary {
+    let mut s = Summary::default();
+    for row in rows {
+        s.questions += 1;
+        match row.status {
+            Status::Answered => s.answered += 1,
+            Status::Review => s.review += 1,
+            Status::NotOnRecord => s.not_on_record += 1,
+        }
+    }
+    s.coverage = ratio(s.answered + s.review, s.questions);
+    s
+}
+
+/// `part / whole` rounded to 3 decimals, as reports show it; 0 when `whole` is 0.
+pub fn ratio(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
         0.0
     } else {
-        ((answered + review) as f64 / questions as f64 * 1000.0).round() / 1000.0
-    };
-    Summary {
-        questions,
-        answered,
-        review,
-        not_on_record,
-        coverage,
+        (part as f64 / whole as f64 * 1000.0).round() / 1000.0
     }
 }
 
@@ -126,7 +127,16 @@ pub fn spell_answer(answer: Answer, choices: &[String]) -> Option<String> {
     if choices.is_empty() {
         return Some(plain.to_string());
     }
-    let accepted: &[&str] = match answer {
+    let accepted = spellings(answer);
+    choices
+        .iter()
+        .find(|c| accepted.contains(&c.trim().to_lowercase().as_str()))
+        .cloned()
+}
+
+/// How questionnaires spell each answer, lowercase.
+fn spellings(answer: Answer) -> &'static [&'static str] {
+    match answer {
         Answer::Yes => &[
             "yes",
             "y",
@@ -153,11 +163,33 @@ pub fn spell_answer(answer: Answer, choices: &[String]) -> Option<String> {
             "in progress",
         ],
         Answer::NotApplicable => &["n/a", "na", "n.a.", "not applicable", "n / a"],
-    };
-    choices
-        .iter()
-        .find(|c| accepted.contains(&c.trim().to_lowercase().as_str()))
-        .cloned()
+    }
+}
+
+/// An answer a person wrote (`Yes`, `Y`, `TRUE`, `N/A`, `Not applicable`, or `Yes. We ...`)
+/// as the record's yes/no/partial/n/a; `None` for a blank cell or free text.
+pub fn parse_answer(text: &str) -> Option<Answer> {
+    const ALL: [Answer; 4] = [
+        Answer::Yes,
+        Answer::No,
+        Answer::Partial,
+        Answer::NotApplicable,
+    ];
+    let text = text.trim().to_lowercase();
+    // The longest spelling the cell starts with as a whole word: `n/a` before `n`, `not
+    // applicable` before `no`, so "N/A - out of scope" and "No, we do not" both read right.
+    let mut spelled: Vec<(&str, Answer)> = ALL
+        .into_iter()
+        .flat_map(|a| spellings(a).iter().map(move |s| (*s, a)))
+        .collect();
+    spelled.sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
+    spelled
+        .into_iter()
+        .find(|(s, _)| {
+            text.strip_prefix(s)
+                .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric()))
+        })
+        .map(|(_, a)| a)
 }
 
 /// Single answer column: `Yes. <statement> [citation]`.
@@ -200,5 +232,28 @@ mod tests {
             None
         );
         assert_eq!(spell_answer(Answer::Yes, &[]).as_deref(), Some("Yes"));
+    }
+
+    #[test]
+    fn answers_people_wrote_are_normalised() {
+        let cases = [
+            ("Yes", Some(Answer::Yes)),
+            ("Y", Some(Answer::Yes)),
+            ("TRUE", Some(Answer::Yes)),
+            ("no", Some(Answer::No)),
+            ("N", Some(Answer::No)),
+            ("N/A", Some(Answer::NotApplicable)),
+            ("Not applicable", Some(Answer::NotApplicable)),
+            ("Partially", Some(Answer::Partial)),
+            ("Yes. We encrypt everything.", Some(Answer::Yes)),
+            ("No - see our policy", Some(Answer::No)),
+            ("N/A - out of scope", Some(Answer::NotApplicable)),
+            ("Nope", None),
+            ("", None),
+            ("We use AES-256", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_answer(text), want, "{text:?}");
+        }
     }
 }

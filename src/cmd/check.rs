@@ -5,7 +5,7 @@ use onrecord::check::{self, CheckOptions};
 use onrecord::diag::{Diagnostic, Severity};
 use onrecord::record;
 
-use super::{Outcome, display_path};
+use super::{Level, Outcome, Place, annotation, display_path};
 use crate::cli::{Config, Format};
 
 pub fn run(config: &Config, max_age: i64) -> Result<Outcome> {
@@ -80,30 +80,20 @@ pub fn render(d: &Diagnostic) -> String {
     text
 }
 
-/// A GitHub Actions workflow command; `%`, CR and LF are escaped as the syntax requires.
+/// One diagnostic as a GitHub Actions annotation, its hint on a second line.
 pub fn github_annotation(d: &Diagnostic) -> String {
-    let escape_data = |s: &str| {
-        s.replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A")
-    };
-    let escape_prop = |s: &str| escape_data(s).replace(':', "%3A").replace(',', "%2C");
     let level = match d.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
+        Severity::Error => Level::Error,
+        Severity::Warning => Level::Warning,
     };
     let mut message = d.message.clone();
     if let Some(hint) = &d.hint {
         message.push_str(&format!("\n{hint}"));
     }
-    let line = if d.line > 0 {
-        format!(",line={}", d.line)
-    } else {
-        String::new()
+    let at = Place {
+        file: Some(&d.path),
+        line: Some(d.line),
+        title: None,
     };
-    format!(
-        "::{level} file={}{line}::{}",
-        escape_prop(&d.path),
-        escape_data(&message)
-    )
+    annotation(level, &at, &message)
 }

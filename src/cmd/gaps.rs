@@ -4,7 +4,7 @@ use anyhow::{Result, bail};
 use onrecord::gaps::{self, FrameworkGaps, Gap};
 use onrecord::record;
 
-use super::Outcome;
+use super::{Level, Outcome, Place, annotation, gate_failed};
 use crate::cli::{Config, Format};
 
 pub fn run(config: &Config, framework: Option<&str>, min: Option<f64>) -> Result<Outcome> {
@@ -28,11 +28,14 @@ pub fn run(config: &Config, framework: Option<&str>, min: Option<f64>) -> Result
         Format::Text => print!("{}", render(&result)),
         Format::Github => {
             for f in &result {
+                let title = format!("{} gap", f.name);
+                let at = Place {
+                    title: Some(&title),
+                    ..Place::default()
+                };
                 for g in &f.uncovered {
-                    println!(
-                        "::warning title={} gap::{} {} is not covered by any control",
-                        f.name, g.id, g.title
-                    );
+                    let message = format!("{} {} is not covered by any control", g.id, g.title);
+                    println!("{}", annotation(Level::Warning, &at, &message));
                 }
             }
         }
@@ -45,11 +48,17 @@ pub fn run(config: &Config, framework: Option<&str>, min: Option<f64>) -> Result
         None => Vec::new(),
     };
     for f in &below {
-        eprintln!(
-            "onrecord: {} coverage {:.1}% is below --min {}",
+        let message = format!(
+            "{} coverage {:.1}% is below --min {}",
             f.name,
             f.coverage() * 100.0,
             min.unwrap_or(0.0)
+        );
+        gate_failed(
+            config.format,
+            None,
+            "framework coverage below --min",
+            &message,
         );
     }
     Ok(if below.is_empty() {

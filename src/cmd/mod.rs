@@ -3,15 +3,24 @@
 
 mod ask;
 mod check;
+mod coverage;
+mod eval;
 mod fill;
 mod gaps;
 mod index;
 
+use std::io::IsTerminal;
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use onrecord::answer::{Engine, Status};
+use onrecord::check::CheckOptions;
+use onrecord::record::Answer;
+use onrecord::report::Summary;
 
-use crate::cli::{CommandConfig, Config};
+use crate::cli::{CommandConfig, Config, Format};
+pub use coverage::CoverageArgs;
+pub use eval::EvalArgs;
 pub use fill::FillArgs;
 
 /// Exit codes: 0 success, 1 the check or gate failed, 2 usage error or unreadable input.
@@ -28,6 +37,8 @@ pub fn run(config: &Config) -> Result<Outcome> {
         CommandConfig::Gaps { framework, min } => gaps::run(config, framework.as_deref(), *min),
         CommandConfig::Index => index::run(config),
         CommandConfig::Fill(args) => fill::run(config, args),
+        CommandConfig::Coverage(args) => coverage::run(config, args),
+        CommandConfig::Eval(args) => eval::run(config, args),
         CommandConfig::Ask {
             question,
             top,
@@ -45,5 +56,131 @@ pub fn display_path(record: &Path, rel: &str) -> String {
             "{}/{rel}",
             record.display().to_string().trim_end_matches('/')
         )
+    }
+}
+
+/// The engine every answering command uses; with `max_age`, answers citing a control reviewed
+/// longer ago go to review.
+pub fn open_engine(config: &Config, max_age: Option<i64>) -> Result<Engine> {
+    let mut engine = Engine::open(&config.record)?;
+    engine.staleness = max_age.map(|days| CheckOptions {
+        today: config.today,
+        max_age_days: days,
+    });
+    Ok(engine)
+}
+
+/// A progress bar on stderr, only on a terminal and for enough questions to be worth it.
+pub fn progress(total: usize, quiet: bool) -> indicatif::ProgressBar {
+    if quiet || total < 50 || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} questions")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// `NAME: 12 questions, 8 answered, 2 review, 2 not on the record, coverage 83.3%`.
+pub fn summary_line(name: &str, s: &Summary) -> String {
+    format!("{name}: {}", counts(s))
+}
+
+/// `12 questions, 8 answered, 2 review, 2 not on the record, coverage 83.3%`.
+pub fn counts(s: &Summary) -> String {
+    format!(
+        "{} questions, {} answered, {} review, {} not on the record, coverage {:.1}%",
+        s.questions,
+        s.answered,
+        s.review,
+        s.not_on_record,
+        s.coverage * 100.0
+    )
+}
+
+/// Writes `value` as pretty JSON to `path` through a temporary file, so a failure leaves none.
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let json = serde_json::to_string_pretty(value)? + "\n";
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(".onrecord-tmp");
+    let temp = std::path::PathBuf::from(temp);
+    std::fs::write(&temp, json)
+        .and_then(|()| std::fs::rename(&temp, path))
+        .with_context(|| format!("could not write `{}`", path.display()))
+}
+
+/// GitHub Actions annotation levels.
+#[derive(Clone, Copy)]
+pub enum Level {
+    Error,
+    Warning,
+    Notice,
+}
+
+/// Where an annotation points: a file, and a line in it when there is one.
+#[derive(Default)]
+pub struct Place<'a> {
+    pub file: Option<&'a str>,
+    pub line: Option<usize>,
+    pub title: Option<&'a str>,
+}
+
+/// A GitHub Actions workflow command: `::error file=F,line=N,title=T::message`. The message
+/// escapes `%`, CR and LF; property values also `:` and `,`, as the syntax requires.
+pub fn annotation(level: Level, at: &Place, message: &str) -> String {
+    let escape_data = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let escape_prop = |s: &str| escape_data(s).replace(':', "%3A").replace(',', "%2C");
+    let level = match level {
+        Level::Error => "error",
+        Level::Warning => "warning",
+        Level::Notice => "notice",
+    };
+    let mut props = Vec::new();
+    if let Some(file) = at.file {
+        props.push(format!("file={}", escape_prop(file)));
+    }
+    if let Some(line) = at.line.filter(|&l| l > 0) {
+        props.push(format!("line={line}"));
+    }
+    if let Some(title) = at.title {
+        props.push(format!("title={}", escape_prop(title)));
+    }
+    let props = if props.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", props.join(","))
+    };
+    format!("::{level}{props}::{}", escape_data(message))
+}
+
+/// `answered yes`, `review (proposed no)`, `not on the record`.
+pub fn claim_text(status: Status, answer: Option<Answer>) -> String {
+    let answer = answer.map(Answer::as_str).unwrap_or("-");
+    match status {
+        Status::Answered => format!("answered {answer}"),
+        Status::Review => format!("review (proposed {answer})"),
+        Status::NotOnRecord => "not on the record".to_string(),
+    }
+}
+
+/// Says why a gate failed: on stderr, and as an `::error` annotation in the github format.
+pub fn gate_failed(format: Format, file: Option<&str>, title: &str, message: &str) {
+    if format == Format::Github {
+        let at = Place {
+            file,
+            title: Some(title),
+            ..Place::default()
+        };
+        println!("{}", annotation(Level::Error, &at, message));
+    }
+    match file {
+        Some(file) => eprintln!("onrecord: {file}: {message}"),
+        None => eprintln!("onrecord: {message}"),
     }
 }

@@ -310,3 +310,16 @@ fn a_question_about_what_the_statement_denies_goes_to_review() {
     assert_eq!(outcome.citations[0].control, "MON-01");
     assert_ne!(outcome.status, Status::Answered, "{:?}", outcome.reason);
 }
+
+#[test]
+fn a_phrasing_answer_does_not_carry_over_to_a_question_asked_the_other_way_round() {
+    // IAM-11 has { q = "Can support staff view customer data without the customer's
+    // permission?", answer = "no" }; this question reads like it but asks the positive way.
+    let dir = copy_example();
+    let outcome = engine(dir.path())
+        .ask("Do support staff need a customer's grant before viewing that customer's documents?")
+        .unwrap();
+    assert_eq!(outcome.citations[0].control, "IAM-11");
+    assert_ne!(outcome.answer, Some(Answer::No), "{:?}", outcome.reason);
+    assert_ne!(outcome.status, Status::Answered, "{:?}", outcome.reason);
+}

@@ -54,3 +54,21 @@ fn unknown_framework_is_a_usage_error() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("unknown framework `pci`"));
 }
+
+#[test]
+fn github_format_prints_valid_annotations_and_the_min_failure() {
+    let run = onrecord(&repo(), &["gaps", "--format", "github", "--min", "100"]);
+    assert_eq!(run.code, 1);
+    crate::assert_annotations(&run.stdout);
+    assert!(
+        run.stdout.contains("::warning title=SOC 2 gap::"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("::error title=framework coverage below --min::SOC 2 coverage ")
+    );
+    // `%` in the message is escaped.
+    assert!(run.stdout.contains("%25 is below --min 100"));
+}

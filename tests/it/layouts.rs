@@ -139,7 +139,7 @@ pub const MERGED_SECTIONS: &[Tab] = &[Tab::shown(
     "
 # | Question | Response | Comments
 ## 1. Access management
-1.1 | Do support staff need a customer's grant before viewing that customer's documents? | => Yes IAM-11
+1.1 | Is a customer grant required before support staff can view that customer's documents? | => Yes IAM-11
 1.2 | Do you run a paid bug bounty program? | => No ASR-04
 ## 2. Data protection
 2.1 | Can customers bring their own encryption keys? | => No ENC-05

@@ -5,7 +5,9 @@
 
 mod ask;
 mod check;
+mod coverage;
 mod eval;
+mod eval_command;
 mod example;
 mod fill;
 mod fill_interop;
@@ -42,6 +44,18 @@ pub struct Run {
     pub stdout: String,
     pub stderr: String,
     pub code: i32,
+}
+
+impl Run {
+    /// stdout, then stderr when there is any, then the exit code: what a user sees.
+    pub fn seen(&self) -> String {
+        let stderr = if self.stderr.is_empty() {
+            String::new()
+        } else {
+            format!("--- stderr\n{}", self.stderr)
+        };
+        format!("{}{stderr}exit: {}\n", self.stdout, self.code)
+    }
 }
 
 /// Runs `onrecord ARGS` in `dir` (the record), with the fixed date.
@@ -98,5 +112,45 @@ pub fn copy_dir(from: &Path, to: &Path) {
         } else {
             std::fs::copy(&path, &dest).unwrap();
         }
+    }
+}
+
+/// Asserts every line of `stdout` is a GitHub Actions workflow command:
+/// `::error file=F,line=N,title=T::message` (or `warning`, `notice`; properties optional), with
+/// `%`, CR and LF escaped in the message and also `:` and `,` in property values.
+pub fn assert_annotations(stdout: &str) {
+    assert!(!stdout.is_empty(), "no annotations");
+    for line in stdout.lines() {
+        let rest = line.strip_prefix("::").unwrap_or_else(|| panic!("{line}"));
+        let (command, message) = rest.split_once("::").unwrap_or_else(|| panic!("{line}"));
+        let (level, props) = command.split_once(' ').unwrap_or((command, ""));
+        assert!(
+            ["error", "warning", "notice"].contains(&level),
+            "level in {line}"
+        );
+        for prop in props.split(',').filter(|p| !p.is_empty()) {
+            let (key, value) = prop.split_once('=').unwrap_or_else(|| panic!("{line}"));
+            assert!(
+                ["file", "line", "title", "col", "endLine", "endColumn"].contains(&key),
+                "property `{key}` in {line}"
+            );
+            assert!(!value.contains(':'), "unescaped `:` in {line}");
+            assert_escaped(value, line);
+            if key == "line" {
+                assert!(value.parse::<u32>().is_ok_and(|n| n > 0), "{line}");
+            }
+        }
+        assert_escaped(message, line);
+    }
+}
+
+fn assert_escaped(text: &str, line: &str) {
+    assert!(!text.contains('\r'), "raw CR in {line}");
+    for (i, _) in text.match_indices('%') {
+        let code = text.get(i + 1..i + 3).unwrap_or("");
+        assert!(
+            ["25", "0D", "0A", "3A", "2C"].contains(&code),
+            "unescaped `%` in {line}"
+        );
     }
 }
