@@ -85,7 +85,8 @@ pub struct Matcher {
     /// Control index → id.
     ids: Vec<String>,
     /// Document frequency of each token over the controls.
-    df: HashMap<String, usize>,
+    /// Each token's weight over the controls (its rarity), computed once.
+    weights: HashMap<String, f32>,
     /// Framework id (SOC 2, ISO 2022, and ISO 2013 through its successors) → controls.
     framework: BTreeMap<String, Vec<usize>>,
     /// Framework id → its title, which stands in for the id in the question's text.
@@ -99,12 +100,11 @@ impl Matcher {
         for (i, control) in record.controls.iter().enumerate() {
             let [title, questions, keywords, statement, _frameworks] =
                 control_fields(record, &analyzer, i);
-            let tokens: HashSet<String> = title
-                .into_iter()
-                .chain(questions)
-                .chain(keywords)
-                .chain(statement)
-                .collect();
+            let headline: HashSet<String> =
+                title.into_iter().chain(questions).chain(keywords).collect();
+            let denied = denied_tokens(&analyzer, &control.statement, &headline);
+            let mut tokens = headline;
+            tokens.extend(statement);
             for token in &tokens {
                 *df.entry(token.clone()).or_default() += 1;
             }
@@ -116,26 +116,17 @@ impl Matcher {
             for q in &control.questions {
                 phrasings.push((unit_set(&analyzer, &q.text), q.answer, q.text.clone()));
             }
-            let denied = denied_tokens(
-                &analyzer,
-                &control.statement,
-                &tokens_outside(
-                    &analyzer,
-                    &control.title,
-                    &control
-                        .questions
-                        .iter()
-                        .map(|q| q.text.as_str())
-                        .collect::<Vec<_>>(),
-                    &control.keywords,
-                ),
-            );
             profiles.push(Profile {
                 tokens,
                 denied,
                 phrasings,
             });
         }
+        let n = profiles.len();
+        let weights = df
+            .iter()
+            .map(|(t, &df)| (t.clone(), token_weight(&analyzer, n, t, df)))
+            .collect();
         let ids: Vec<String> = record.controls.iter().map(|c| c.id.clone()).collect();
         let by_id = record
             .controls
@@ -157,7 +148,7 @@ impl Matcher {
             profiles,
             by_id,
             ids,
-            df,
+            weights,
         }
     }
 
@@ -166,17 +157,10 @@ impl Matcher {
     }
 
     fn weight(&self, token: &str) -> f32 {
-        let n = self.profiles.len() as f32;
-        // A word the record never uses weighs like the rarest word it does: it may be the
-        // distinctive ask, or just the customer's paraphrase, and a lexical judge cannot tell.
-        // A common word ("enabled", "recent") weighs like a word of half the record, used
-        // or not: it is no ask.
-        let df = if self.analyzer.is_generic(token) {
-            n / 2.0
-        } else {
-            self.df.get(token).copied().unwrap_or(1).max(1) as f32
-        };
-        ((n + 1.0) / (df + 0.5)).ln().max(0.1)
+        match self.weights.get(token) {
+            Some(&w) => w,
+            None => token_weight(&self.analyzer, self.profiles.len(), token, 1),
+        }
     }
 
     /// Ranks the controls for `question`, best first, with what was seen in it.
@@ -319,18 +303,19 @@ impl Matcher {
     }
 }
 
-/// The tokens of a control's title, questions and keywords.
-fn tokens_outside(
-    analyzer: &Analyzer,
-    title: &str,
-    questions: &[&str],
-    keywords: &[String],
-) -> HashSet<String> {
-    std::iter::once(title)
-        .chain(questions.iter().copied())
-        .chain(keywords.iter().map(String::as_str))
-        .flat_map(|text| analyzer.document_tokens(text))
-        .collect()
+/// A token's weight: its rarity over the `n` controls, `df` of which use it. A word the
+/// record never uses (`df` 1 here) weighs like the rarest word it does: it may be the
+/// distinctive ask, or just the customer's paraphrase, and a lexical judge cannot tell. A
+/// common word ("enabled", "recent") weighs like a word of half the record, used or not: it
+/// is no ask.
+fn token_weight(analyzer: &Analyzer, n: usize, token: &str, df: usize) -> f32 {
+    let n = n as f32;
+    let df = if analyzer.is_generic(token) {
+        n / 2.0
+    } else {
+        df.max(1) as f32
+    };
+    ((n + 1.0) / (df + 0.5)).ln().max(0.1)
 }
 
 /// Tokens of the statement's negative sentences that neither its positive sentences nor
@@ -340,9 +325,13 @@ fn denied_tokens(
     statement: &str,
     elsewhere: &HashSet<String>,
 ) -> HashSet<String> {
+    let sentences: Vec<&str> = statement.split(['.', ';', ':']).collect();
+    if !sentences.iter().any(|s| analyzer.is_negated(s)) {
+        return HashSet::new();
+    }
     let mut denied = HashSet::new();
     let mut affirmed = HashSet::new();
-    for sentence in statement.split(['.', ';', ':']) {
+    for sentence in sentences {
         let tokens = analyzer.document_tokens(sentence);
         if analyzer.is_negated(sentence) {
             denied.extend(tokens);

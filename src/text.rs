@@ -330,7 +330,7 @@ impl Analyzer {
 
     /// Lowercased, stop-worded, stemmed tokens, British spellings folded to American ones.
     pub fn stems(&self, text: &str) -> Vec<String> {
-        let text = american_spelling(&join_letter_prefixes(&singular_acronyms(text)));
+        let text = normalize_words(text);
         let mut analyzer = self.stemmer.clone();
         let mut stream = analyzer.token_stream(&text);
         let mut tokens = Vec::new();
@@ -461,65 +461,40 @@ const ISE_WORDS: &[&str] = &[
     "clockwise",
 ];
 
-/// Joins a one-letter prefix to its word ("e-discovery" → "ediscovery", "e-mail" → "email"):
-/// split, the letter is dropped as noise and the word alone means something else.
-fn join_letter_prefixes(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    for (i, &c) in chars.iter().enumerate() {
-        let joins = c == '-'
-            && i >= 1
-            && chars[i - 1].is_alphabetic()
-            && (i < 2 || !chars[i - 2].is_alphanumeric())
-            && chars.get(i + 1).is_some_and(|n| n.is_alphabetic());
-        if !joins {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Drops the plural `s` of an acronym ("SSNs", "CVEs", "APIs"), which no stemmer does.
-fn singular_acronyms(text: &str) -> String {
-    text.split_inclusive(|c: char| !c.is_alphanumeric())
-        .map(|piece| {
-            let word = piece.trim_end_matches(|c: char| !c.is_alphanumeric());
-            let rest = &piece[word.len()..];
-            match word.strip_suffix('s') {
-                Some(stem)
-                    if stem.chars().count() >= 2
-                        && stem.chars().all(|c| c.is_ascii_uppercase()) =>
-                {
-                    format!("{stem}{rest}")
-                }
-                _ => piece.to_string(),
-            }
-        })
-        .collect()
-}
-
-/// Folds British spellings ("sanitised", "authorisation", "centre") to American ones, so both
-/// stem alike. Stemmers treat -ise and -ize words differently.
-fn american_spelling(text: &str) -> String {
+/// Normalizes words before stemming, in one pass:
+/// - British spellings ("sanitised", "authorisation", "centre") become American ones, so both
+///   stem alike (stemmers treat -ise and -ize words differently);
+/// - an acronym's plural `s` goes ("SSNs", "CVEs"), which no stemmer drops;
+/// - a one-letter prefix stays with its word ("e-discovery" → "ediscovery", "e-mail" →
+///   "email"): split, the letter is dropped as noise and the word alone means something else.
+fn normalize_words(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        out.push_str(&fold_word(word));
-        word.clear();
-    };
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         if c.is_alphabetic() {
             word.push(c);
+        } else if c == '-'
+            && word.chars().count() == 1
+            && chars.peek().is_some_and(|n| n.is_alphabetic())
+        {
+            continue;
         } else {
-            flush(&mut word, &mut out);
+            out.push_str(&fold_word(&word));
+            word.clear();
             out.push(c);
         }
     }
-    flush(&mut word, &mut out);
+    out.push_str(&fold_word(&word));
     out
 }
 
 fn fold_word(word: &str) -> String {
+    if let Some(acronym) = word.strip_suffix('s') {
+        if acronym.len() >= 2 && acronym.bytes().all(|b| b.is_ascii_uppercase()) {
+            return acronym.to_string();
+        }
+    }
     let lower = word.to_lowercase();
     if let Some((_, us)) = BRITISH.iter().find(|(uk, _)| *uk == lower) {
         return us.to_string();
