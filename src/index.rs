@@ -52,27 +52,44 @@ pub struct SearchIndex {
 
 /// The analyzed text of each field of a control, in `FIELDS` order.
 pub fn control_fields(record: &Record, analyzer: &Analyzer, index: usize) -> [Vec<String>; 5] {
+    let [title, questions, keywords, statement] = control_text(record, analyzer, index);
+    [
+        title,
+        questions,
+        keywords,
+        statement,
+        framework_text(record, analyzer, index),
+    ]
+}
+
+/// The analyzed title, questions, keywords and statement of a control: its own words.
+pub fn control_text(record: &Record, analyzer: &Analyzer, index: usize) -> [Vec<String>; 4] {
     let control = &record.controls[index];
     let questions: Vec<&str> = control.questions.iter().map(|q| q.text.as_str()).collect();
-    let mut framework_titles = Vec::new();
-    if let Some(mapping) = record.mapping(&control.id) {
-        for catalog in &record.catalogs {
-            for id in mapping.get(&catalog.key) {
-                if let Some(entry) = catalog.get(id) {
-                    if catalog.key != crate::catalog::CUEC {
-                        framework_titles.push(entry.title.as_str());
-                    }
-                }
-            }
-        }
-    }
     [
         analyzer.document_tokens(&control.title),
         analyzer.document_tokens(&questions.join(" . ")),
         analyzer.document_tokens(&control.keywords.join(" . ")),
         analyzer.document_tokens(&control.statement),
-        analyzer.document_tokens(&framework_titles.join(" . ")),
     ]
+}
+
+/// The analyzed titles of the framework entries a control is mapped to.
+fn framework_text(record: &Record, analyzer: &Analyzer, index: usize) -> Vec<String> {
+    let control = &record.controls[index];
+    let mut titles = Vec::new();
+    if let Some(mapping) = record.mapping(&control.id) {
+        for catalog in &record.catalogs {
+            for id in mapping.get(&catalog.key) {
+                if let Some(entry) = catalog.get(id) {
+                    if catalog.key != crate::catalog::CUEC {
+                        titles.push(entry.title.as_str());
+                    }
+                }
+            }
+        }
+    }
+    analyzer.document_tokens(&titles.join(" . "))
 }
 
 /// A stable 64-bit FNV-1a over the record's files and the engine version.

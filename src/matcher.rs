@@ -15,7 +15,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::catalog;
-use crate::index::{SearchIndex, control_fields};
+use crate::index::{SearchIndex, control_text};
 use crate::record::{Answer, Record};
 use crate::text::{Analyzer, Unit};
 
@@ -31,6 +31,31 @@ struct Profile {
     denied: HashSet<String>,
     /// Title and questions, analyzed, with the answer a phrasing carries.
     phrasings: Vec<(BTreeSet<String>, Option<Answer>, String)>,
+}
+
+impl Profile {
+    fn new(record: &Record, analyzer: &Analyzer, i: usize) -> Profile {
+        let control = &record.controls[i];
+        let [title, questions, keywords, statement] = control_text(record, analyzer, i);
+        let headline: HashSet<String> =
+            title.into_iter().chain(questions).chain(keywords).collect();
+        let denied = denied_tokens(analyzer, &control.statement, &statement, &headline);
+        let mut tokens = headline;
+        tokens.extend(statement);
+        let mut phrasings = vec![(
+            unit_set(analyzer, &control.title),
+            None,
+            control.title.clone(),
+        )];
+        for q in &control.questions {
+            phrasings.push((unit_set(analyzer, &q.text), q.answer, q.text.clone()));
+        }
+        Profile {
+            tokens,
+            denied,
+            phrasings,
+        }
+    }
 }
 
 /// One candidate's scores, for choosing and for `--explain`.
@@ -95,32 +120,33 @@ pub struct Matcher {
 
 impl Matcher {
     pub fn new(record: &Record, analyzer: Analyzer, index: SearchIndex) -> Matcher {
-        let mut profiles = Vec::with_capacity(record.controls.len());
+        // Analysing every control's text is most of opening a large record: split it over the
+        // cores, each part with its own stem memo so the parts do not wait on one another.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = record.controls.len().div_ceil(threads).max(1);
+        let indices: Vec<usize> = (0..record.controls.len()).collect();
+        let profiles: Vec<Profile> = std::thread::scope(|scope| {
+            let parts: Vec<_> = indices
+                .chunks(chunk)
+                .map(|part| {
+                    let analyzer = analyzer.fork();
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|&i| Profile::new(record, &analyzer, i))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
         let mut df: HashMap<String, usize> = HashMap::new();
-        for (i, control) in record.controls.iter().enumerate() {
-            let [title, questions, keywords, statement, _frameworks] =
-                control_fields(record, &analyzer, i);
-            let headline: HashSet<String> =
-                title.into_iter().chain(questions).chain(keywords).collect();
-            let denied = denied_tokens(&analyzer, &control.statement, &headline);
-            let mut tokens = headline;
-            tokens.extend(statement);
-            for token in &tokens {
+        for profile in &profiles {
+            for token in &profile.tokens {
                 *df.entry(token.clone()).or_default() += 1;
             }
-            let mut phrasings = vec![(
-                unit_set(&analyzer, &control.title),
-                None,
-                control.title.clone(),
-            )];
-            for q in &control.questions {
-                phrasings.push((unit_set(&analyzer, &q.text), q.answer, q.text.clone()));
-            }
-            profiles.push(Profile {
-                tokens,
-                denied,
-                phrasings,
-            });
         }
         let n = profiles.len();
         let weights = df
@@ -319,29 +345,36 @@ fn token_weight(analyzer: &Analyzer, n: usize, token: &str, df: usize) -> f32 {
 }
 
 /// Tokens of the statement's negative sentences that neither its positive sentences nor
-/// `elsewhere` (title, questions, keywords) use.
+/// `elsewhere` (title, questions, keywords) use. `statement` is the whole statement's
+/// tokens: a token every occurrence of which is in a negative sentence is used only there,
+/// so only the negative sentences are analysed again.
 fn denied_tokens(
     analyzer: &Analyzer,
-    statement: &str,
+    text: &str,
+    statement: &[String],
     elsewhere: &HashSet<String>,
 ) -> HashSet<String> {
-    let sentences: Vec<&str> = statement.split(['.', ';', ':']).collect();
-    if !sentences.iter().any(|s| analyzer.is_negated(s)) {
-        return HashSet::new();
-    }
-    let mut denied = HashSet::new();
-    let mut affirmed = HashSet::new();
-    for sentence in sentences {
-        let tokens = analyzer.document_tokens(sentence);
-        if analyzer.is_negated(sentence) {
-            denied.extend(tokens);
-        } else {
-            affirmed.extend(tokens);
+    let mut in_denials: HashMap<String, usize> = HashMap::new();
+    for sentence in text
+        .split(['.', ';', ':'])
+        .filter(|s| analyzer.is_negated(s))
+    {
+        for token in analyzer.document_tokens(sentence) {
+            *in_denials.entry(token).or_default() += 1;
         }
     }
-    denied
+    if in_denials.is_empty() {
+        return HashSet::new();
+    }
+    let mut in_statement: HashMap<&str, usize> = HashMap::new();
+    for token in statement {
+        *in_statement.entry(token).or_default() += 1;
+    }
+    in_denials
         .into_iter()
-        .filter(|t| !affirmed.contains(t) && !elsewhere.contains(t))
+        .filter(|(t, n)| in_statement.get(t.as_str()).is_some_and(|all| all <= n))
+        .filter(|(t, _)| !elsewhere.contains(t))
+        .map(|(t, _)| t)
         .collect()
 }
 
