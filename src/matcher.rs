@@ -268,20 +268,18 @@ impl Matcher {
         by_framework: bool,
     ) -> Candidate {
         let profile = &self.profiles[i];
-        let covered: f32 = units
-            .iter()
-            .zip(weights)
-            .filter(|(u, _)| profile.tokens.contains(&u.token))
-            .map(|(_, w)| w)
-            .sum();
-        let coverage = if total > 0.0 { covered / total } else { 0.0 };
-        let denied: f32 = units
-            .iter()
-            .zip(weights)
-            .filter(|(u, _)| profile.denied.contains(&u.token))
-            .map(|(_, w)| w)
-            .sum();
-        let denied = if total > 0.0 { denied / total } else { 0.0 };
+        // The weighted share of the question whose units are in `tokens`.
+        let share = |tokens: &HashSet<String>| {
+            let part: f32 = units
+                .iter()
+                .zip(weights)
+                .filter(|(u, _)| tokens.contains(&u.token))
+                .map(|(_, w)| w)
+                .sum();
+            if total > 0.0 { part / total } else { 0.0 }
+        };
+        let coverage = share(&profile.tokens);
+        let denied = share(&profile.denied);
         let question: BTreeSet<String> = units.iter().map(|u| u.token.clone()).collect();
         let (phrasing, phrasing_answer, phrasing_text) = profile
             .phrasings
