@@ -85,6 +85,17 @@ fn render(outcome: &Answered, top: usize, explain: bool) -> String {
                 out.push_str("  the question is phrased negatively\n");
             }
         }
+        if let Some(e) = &outcome.evidence {
+            out.push_str(&format!(
+                "confidence from: score {:.2}, coverage {:.2}, phrasing {:.2}, lead {:.2}, {} units; strength {:.2}\n",
+                e.score,
+                e.coverage,
+                e.phrasing,
+                e.lead,
+                e.units,
+                e.strength()
+            ));
+        }
         out.push_str("candidates:\n");
         for c in outcome.candidates.iter().take(top) {
             out.push_str(&format!(

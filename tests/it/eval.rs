@@ -174,12 +174,12 @@ struct Bars {
 }
 
 /// The bars of issue 3 are 0.90 / 0.03 / 0.85. These are just under what the engine holds
-/// today on both splits (tune 88.9% / 1.4% / 81.5%, holdout 74.0% / 4.4% / 79.5%), so a drop
+/// today on both splits (tune 88.9% / 1.4% / 83.1%, holdout 79.2% / 4.5% / 84.1%), so a drop
 /// fails the build. Raise them as the engine improves.
 const BARS: Bars = Bars {
-    top1: 0.72,
+    top1: 0.77,
     wrong_claims: 0.05,
-    gaps_flagged: 0.78,
+    gaps_flagged: 0.82,
 };
 
 /// `ONRECORD_EVAL_SWEEP=1 cargo test --test it sweep -- --nocapture` prints the tune split's
@@ -196,8 +196,8 @@ fn sweep_thresholds_on_the_tune_split() {
         .into_iter()
         .filter(|q| q.split == "tune")
         .collect();
-    for review in [0.45f32, 0.48, 0.50, 0.52, 0.55, 0.58] {
-        for answer in [0.65f32, 0.7, 0.75, 0.8, 0.85] {
+    for review in [0.45f32, 0.48, 0.50, 0.51, 0.52, 0.55] {
+        for answer in [0.65f32, 0.7, 0.75, 0.8, 0.85, 0.9] {
             if answer < review {
                 continue;
             }
@@ -257,4 +257,68 @@ fn dump_judge_features() {
         out.push('\n');
     }
     std::fs::write(path, out).unwrap();
+}
+
+/// `ONRECORD_EVAL_FIT=1 cargo test --test it fit -- --nocapture` fits the logistic
+/// calibration of `answer::CALIBRATION` on the `tune` split (label: the best candidate is a
+/// right citation) and prints its weights, for pasting into `src/answer.rs`.
+#[test]
+fn fit_the_calibration_on_the_tune_split() {
+    if std::env::var_os("ONRECORD_EVAL_FIT").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("fixtures/eval/record"), dir.path());
+    let engine = Engine::open(dir.path()).expect("eval record");
+    let mut xs: Vec<Vec<f64>> = Vec::new();
+    let mut ys: Vec<f64> = Vec::new();
+    for q in questions().into_iter().filter(|q| q.split == "tune") {
+        let o = engine.ask(&q.question).unwrap();
+        let (Some(evidence), Some(best)) = (o.evidence, o.candidates.first()) else {
+            continue;
+        };
+        xs.push(evidence.as_array().iter().map(|&v| f64::from(v)).collect());
+        ys.push(f64::from(u8::from(q.expect.contains(&best.control))));
+    }
+    let k = xs[0].len();
+    let n = xs.len() as f64;
+    let mean: Vec<f64> = (0..k)
+        .map(|j| xs.iter().map(|x| x[j]).sum::<f64>() / n)
+        .collect();
+    let sd: Vec<f64> = (0..k)
+        .map(|j| {
+            let var = xs.iter().map(|x| (x[j] - mean[j]).powi(2)).sum::<f64>() / n;
+            var.sqrt().max(1e-9)
+        })
+        .collect();
+    let z: Vec<Vec<f64>> = xs
+        .iter()
+        .map(|x| (0..k).map(|j| (x[j] - mean[j]) / sd[j]).collect())
+        .collect();
+    // Plain gradient descent on the L2-regularised log loss of standardised features.
+    let (mut w, mut b) = (vec![0.0f64; k], 0.0f64);
+    for _ in 0..20_000 {
+        let (mut gw, mut gb) = (vec![0.0f64; k], 0.0f64);
+        for (x, y) in z.iter().zip(&ys) {
+            let p = 1.0 / (1.0 + (-(x.iter().zip(&w).map(|(a, c)| a * c).sum::<f64>() + b)).exp());
+            for j in 0..k {
+                gw[j] += (p - y) * x[j] / n;
+            }
+            gb += (p - y) / n;
+        }
+        for j in 0..k {
+            w[j] -= 0.5 * (gw[j] + 0.01 * w[j]);
+        }
+        b -= 0.5 * gb;
+    }
+    let raw: Vec<f64> = (0..k).map(|j| w[j] / sd[j]).collect();
+    let bias = b - (0..k).map(|j| w[j] * mean[j] / sd[j]).sum::<f64>();
+    println!(
+        "weights: [{}], bias: {bias:.3} (score, coverage, phrasing, lead, units; {} questions)",
+        raw.iter()
+            .map(|v| format!("{v:.3}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        xs.len()
+    );
 }
