@@ -18,7 +18,7 @@ use crate::check::{CheckOptions, stale_age};
 use crate::diag::Severity;
 use crate::index::{Origin, SearchIndex, fingerprint};
 use crate::matcher::{Analysis, Candidate, Matcher, SeenUnit};
-use crate::record::{self, Answer, Record};
+use crate::record::{self, Answer, Control, Record};
 use crate::text::{Analyzer, parse_thesaurus_lines};
 
 /// A record's own thesaurus, at the record root.
@@ -256,14 +256,13 @@ impl Engine {
         } else {
             Status::Review
         };
-        let mut reason = None;
         // A phrasing the question reads like carries its own answer (it may ask the
         // opposite way round); otherwise the control's answer answers its title.
         let reads_like_phrasing = best.phrasing >= 0.6;
+        let analyzer = self.matcher.analyzer();
         // A phrasing's answer answers that phrasing: asked the other way round from it
         // ("need a grant before viewing" against "view ... without permission"), the
         // question gets neither its answer nor a guess.
-        let analyzer = self.matcher.analyzer();
         let against_phrasing = reads_like_phrasing
             && best.phrasing_answer.is_some()
             && analyzer.is_negated(&best.phrasing_text) != analysis.negated;
@@ -271,57 +270,20 @@ impl Engine {
             Some(answer) if reads_like_phrasing && !against_phrasing => answer,
             _ => control.answer,
         };
-        // The question reads more like a phrasing asked the other way round than like the
-        // title, but not closely enough to take that phrasing's answer: which way it asks is
-        // a guess.
-        let leans_opposite = best.phrasing >= 0.3
-            && !reads_like_phrasing
-            && best.phrasing_answer.is_some_and(|a| a != control.answer);
-        if status == Status::Answered && leans_opposite {
-            status = Status::Review;
-            reason = Some(format!(
-                "the question may ask the opposite of `{}`",
-                control.id
-            ));
-        }
-        // The question is about what the statement says is *not* done ("shared logins are
-        // not permitted" against "Are shared logins in use?"): a yes/no would be a guess.
-        // (A `no` control's statement says what is not done: that is its answer.)
-        if status == Status::Answered
-            && control.answer == Answer::Yes
-            && best.denied >= DENIED_SHARE
-            && !(reads_like_phrasing && best.phrasing_answer.is_some())
-        {
-            status = Status::Review;
-            reason = Some(format!(
-                "the question matches what `{}` says is not done",
-                control.id
-            ));
-        }
-        if status == Status::Answered && against_phrasing {
-            status = Status::Review;
-            reason = Some(format!(
-                "the question asks the other way round from a phrasing of `{}`",
-                control.id
-            ));
-        }
-        if status == Status::Answered && is_label(question) {
-            status = Status::Review;
-            reason = Some("reads as a form field, not a yes/no question".into());
-        }
-        // Asked the opposite way round from the control's title ("Is our data used for
-        // training?" against "Customer data is not used for training"), and not through a
-        // phrasing that carries its own answer: a yes/no would be a guess.
-        let opposite = analysis.negated != analyzer.is_negated(&control.title);
-        if opposite
-            && !(reads_like_phrasing && best.phrasing_answer.is_some())
-            && status == Status::Answered
-        {
-            status = Status::Review;
-            reason = Some(format!(
-                "the question may ask the opposite of `{}`",
-                control.id
-            ));
+        let mut reason = None;
+        if status == Status::Answered {
+            reason = doubt(
+                question,
+                &analysis,
+                &best,
+                control,
+                analyzer,
+                reads_like_phrasing,
+                against_phrasing,
+            );
+            if reason.is_some() {
+                status = Status::Review;
+            }
         }
         let mut cited = vec![best.index];
         if let Some(second) = self.second_citation(&analysis, &candidates) {
@@ -428,6 +390,47 @@ impl Engine {
             }
         }
         parts
+    }
+}
+
+/// Why a confident match must still be read by a person before its yes/no is sent, if it
+/// must: the first of the honesty rules that applies.
+fn doubt(
+    question: &str,
+    analysis: &Analysis,
+    best: &Candidate,
+    control: &Control,
+    analyzer: &Analyzer,
+    reads_like_phrasing: bool,
+    against_phrasing: bool,
+) -> Option<String> {
+    let through_phrasing = reads_like_phrasing && best.phrasing_answer.is_some();
+    // The question reads more like a phrasing asked the other way round than like the title,
+    // but not closely enough to take that phrasing's answer: which way it asks is a guess.
+    let leans_opposite = best.phrasing >= 0.3
+        && !reads_like_phrasing
+        && best.phrasing_answer.is_some_and(|a| a != control.answer);
+    // The question is about what the statement says is *not* done ("shared logins are not
+    // permitted" against "Are shared logins in use?"). A `no` control's statement says what
+    // is not done: that is its answer.
+    let denied = control.answer == Answer::Yes && best.denied >= DENIED_SHARE && !through_phrasing;
+    // Asked the opposite way round from the control's title ("Is our data used for
+    // training?" against "No training on customer data"), not through a phrasing that
+    // carries its own answer.
+    let opposite = analysis.negated != analyzer.is_negated(&control.title) && !through_phrasing;
+    let id = &control.id;
+    if leans_opposite || opposite {
+        Some(format!("the question may ask the opposite of `{id}`"))
+    } else if denied {
+        Some(format!("the question matches what `{id}` says is not done"))
+    } else if against_phrasing {
+        Some(format!(
+            "the question asks the other way round from a phrasing of `{id}`"
+        ))
+    } else if is_label(question) {
+        Some("reads as a form field, not a yes/no question".into())
+    } else {
+        None
     }
 }
 
