@@ -61,10 +61,16 @@ fn questions() -> Vec<Labeled> {
         .collect()
 }
 
-fn evaluate() -> (BTreeMap<String, Score>, Vec<String>) {
+/// The engine over a copy of the eval record (the copy lives as long as the directory).
+fn eval_engine() -> (tempfile::TempDir, Engine) {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&repo().join("fixtures/eval/record"), dir.path());
     let engine = Engine::open(dir.path()).expect("eval record");
+    (dir, engine)
+}
+
+fn evaluate() -> (BTreeMap<String, Score>, Vec<String>) {
+    let (_dir, engine) = eval_engine();
     let mut scores: BTreeMap<String, Score> = BTreeMap::new();
     let mut misses = Vec::new();
     for q in questions() {
@@ -189,9 +195,7 @@ fn sweep_thresholds_on_the_tune_split() {
     if std::env::var_os("ONRECORD_EVAL_SWEEP").is_none() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("fixtures/eval/record"), dir.path());
-    let mut engine = Engine::open(dir.path()).expect("eval record");
+    let (_dir, mut engine) = eval_engine();
     let tune: Vec<Labeled> = questions()
         .into_iter()
         .filter(|q| q.split == "tune")
@@ -241,9 +245,7 @@ fn dump_judge_features() {
     let Some(path) = std::env::var_os("ONRECORD_EVAL_DUMP") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("fixtures/eval/record"), dir.path());
-    let engine = Engine::open(dir.path()).expect("eval record");
+    let (_dir, engine) = eval_engine();
     let mut out = String::new();
     for q in questions().into_iter().filter(|q| q.split == "tune") {
         let o = engine.ask(&q.question).unwrap();
@@ -267,9 +269,7 @@ fn fit_the_calibration_on_the_tune_split() {
     if std::env::var_os("ONRECORD_EVAL_FIT").is_none() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("fixtures/eval/record"), dir.path());
-    let engine = Engine::open(dir.path()).expect("eval record");
+    let (_dir, engine) = eval_engine();
     let mut xs: Vec<Vec<f64>> = Vec::new();
     let mut ys: Vec<f64> = Vec::new();
     for q in questions().into_iter().filter(|q| q.split == "tune") {
