@@ -66,7 +66,7 @@ impl Default for Thresholds {
 }
 
 /// What the confidence is computed from: the judge's view of the best candidate.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy)]
 pub struct Evidence {
     /// The judge's score of the best candidate.
     pub score: f32,
@@ -82,7 +82,7 @@ pub struct Evidence {
 }
 
 /// The most of a lead that counts.
-pub const LEAD_CAP: f32 = 0.3;
+const LEAD_CAP: f32 = 0.3;
 
 impl Evidence {
     /// How strong the match is, to send it unread: the judge's score plus half its lead.
@@ -127,6 +127,7 @@ pub const CALIBRATION: Calibration = Calibration {
     weights: [8.861, 0.871, -0.608, 5.413, 0.261],
     bias: -6.161,
 };
+
 /// The share of a question that, matched only by negative sentences of the statement, sends
 /// the answer to review.
 const DENIED_SHARE: f32 = 0.2;
@@ -165,7 +166,6 @@ pub struct Engine {
     pub record: Record,
     matcher: Matcher,
     pub thresholds: Thresholds,
-    pub calibration: Calibration,
     /// When set, answers citing a control reviewed longer ago go to `review`.
     pub staleness: Option<CheckOptions>,
     pub index_origin: Origin,
@@ -205,7 +205,6 @@ impl Engine {
             record,
             matcher,
             thresholds: Thresholds::default(),
-            calibration: CALIBRATION,
             staleness: None,
             index_origin,
         }
@@ -246,7 +245,7 @@ impl Engine {
                 .min(LEAD_CAP),
             units: analysis.units.len() as f32,
         };
-        let confidence = (self.calibration.confidence(&evidence) * 100.0).round() / 100.0;
+        let confidence = (CALIBRATION.confidence(&evidence) * 100.0).round() / 100.0;
         if confidence < self.thresholds.review {
             return not_on_record(analysis, candidates, confidence, Some(evidence));
         }

@@ -1,8 +1,9 @@
 //! Filling: from a questionnaire's sheets to the cells to write and the report rows.
 //!
 //! This module decides what goes where and writes no file: reading is `questionnaire`'s
-//! (through [`Input::open`], shared by `fill`, `coverage` and `eval`), writing is `workbook`'s. Only answer-side cells of question rows are written; rows already
-//! answered are kept unless `overwrite`; a question asked twice gets the same answer.
+//! (through [`Input::open`], shared by `fill`, `coverage` and `eval`), writing is
+//! `workbook`'s. Only answer-side cells of question rows are written; rows already answered
+//! are kept unless `overwrite`; a question asked twice gets the same answer.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

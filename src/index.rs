@@ -105,7 +105,9 @@ pub fn fingerprint(record: &Record, thesaurus: &str) -> String {
     };
     feed(ENGINE_VERSION.as_bytes());
     // The built-in word lists change what documents are indexed as, like the code does.
-    feed(crate::text::BUILTIN_DATA.as_bytes());
+    for list in crate::text::BUILTIN_WORD_LISTS {
+        feed(list.as_bytes());
+    }
     feed(thesaurus.as_bytes());
     let mut files: Vec<&(String, String)> = record.files.iter().collect();
     files.sort();

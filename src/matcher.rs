@@ -109,7 +109,6 @@ pub struct Matcher {
     by_id: HashMap<String, usize>,
     /// Control index → id.
     ids: Vec<String>,
-    /// Document frequency of each token over the controls.
     /// Each token's weight over the controls (its rarity), computed once.
     weights: HashMap<String, f32>,
     /// Framework id (SOC 2, ISO 2022, and ISO 2013 through its successors) → controls.

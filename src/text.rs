@@ -16,10 +16,7 @@ use tantivy::tokenizer::{
 const BUILTIN_THESAURUS: &str = include_str!("thesaurus.txt");
 const GENERIC_WORDS: &str = include_str!("generic_words.txt");
 /// The built-in word lists, for the index fingerprint.
-pub const BUILTIN_DATA: &str = concat!(
-    include_str!("thesaurus.txt"),
-    include_str!("generic_words.txt")
-);
+pub const BUILTIN_WORD_LISTS: [&str; 2] = [BUILTIN_THESAURUS, GENERIC_WORDS];
 
 /// Words of questionnaire boilerplate that carry no ask of their own ("Please describe whether
 /// your organization has ..."). Stemmed at start-up like everything else.

@@ -12,7 +12,7 @@ mod index;
 use std::io::IsTerminal;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use onrecord::answer::{Engine, Status};
 use onrecord::check::CheckOptions;
 use onrecord::record::Answer;
@@ -102,13 +102,7 @@ pub fn counts(s: &Summary) -> String {
 
 /// Writes `value` as pretty JSON to `path` through a temporary file, so a failure leaves none.
 pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
-    let json = serde_json::to_string_pretty(value)? + "\n";
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(".onrecord-tmp");
-    let temp = std::path::PathBuf::from(temp);
-    std::fs::write(&temp, json)
-        .and_then(|()| std::fs::rename(&temp, path))
-        .with_context(|| format!("could not write `{}`", path.display()))
+    onrecord::workbook::write_text(path, &(serde_json::to_string_pretty(value)? + "\n"))
 }
 
 /// GitHub Actions annotation levels.

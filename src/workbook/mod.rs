@@ -1,5 +1,6 @@
 //! Writing filled questionnaires: the customer's own xlsx/xlsm patched in place ([`xlsx`]),
-//! a new xlsx for formats that cannot be patched (xls, xlsb, ods), and csv/tsv.
+//! a new xlsx for formats that cannot be patched (xls, xlsb, ods), and csv/tsv; and any text
+//! output beside them (the JSON reports, [`write_text`]).
 //!
 //! Every writer writes a temporary file beside the output and renames it into place, so a
 //! failure never leaves a half-written output, and none of them ever opens the input for
@@ -90,6 +91,16 @@ pub fn write_delimited(
     if let Err(err) = result {
         let _ = std::fs::remove_file(&temp);
         return Err(err.context(format!("could not write `{}`", output.display())));
+    }
+    finish(&temp, output)
+}
+
+/// Writes `text` to `output` the same way: a temporary file beside it, then a rename.
+pub fn write_text(output: &Path, text: &str) -> Result<()> {
+    let temp = temp_path(output);
+    if let Err(err) = std::fs::write(&temp, text) {
+        let _ = std::fs::remove_file(&temp);
+        anyhow::bail!("could not write `{}`: {err}", output.display());
     }
     finish(&temp, output)
 }
