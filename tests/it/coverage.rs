@@ -174,30 +174,25 @@ fn removing_a_control_is_a_regression_against_the_baseline() {
         run.stdout
     );
     snapshot("coverage-regression.txt", &run);
-    let json = coverage(&[
-        VENDOR,
-        "--record",
-        record_dir,
-        "--baseline",
-        baseline,
-        "--format",
-        "json",
-    ]);
+    let vendor_in = |format: &str| {
+        coverage(&[
+            VENDOR,
+            "--record",
+            record_dir,
+            "--baseline",
+            baseline,
+            "--format",
+            format,
+        ])
+    };
+    let json = vendor_in("json");
     let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let regression = &json["regressions"][0];
     assert_eq!(regression["file"], VENDOR);
     assert_eq!(regression["row"], 6);
     assert_eq!(regression["now"]["status"], "not_on_record");
     assert_eq!(regression["was"]["status"], "answered");
-    let github = coverage(&[
-        VENDOR,
-        "--record",
-        record_dir,
-        "--baseline",
-        baseline,
-        "--format",
-        "github",
-    ]);
+    let github = vendor_in("github");
     assert_annotations(&github.stdout);
     assert!(github.stdout.contains(
         "::error file=fixtures/gates/vendor-security.csv,line=6,title=coverage regression::"
