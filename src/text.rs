@@ -427,7 +427,7 @@ impl Analyzer {
             .filter(|(token, covers)| {
                 token.starts_with("syn_") || !self.filler.contains(&covers[0])
             })
-            .filter(|(token, _)| !token.chars().all(|c| c.is_ascii_digit()) || token.len() > 1)
+            .filter(|(token, _)| token.chars().count() > 1)
             .filter(|(token, _)| seen.insert(token.clone()))
             .map(|(token, covers)| Unit {
                 surface: covers.join(" "),
@@ -455,18 +455,31 @@ const BRITISH: &[(&str, &str)] = &[
     ("centres", "centers"),
     ("programme", "program"),
     ("programmes", "programs"),
-    ("behaviour", "behavior"),
     ("licence", "license"),
     ("defence", "defense"),
     ("catalogue", "catalog"),
     ("analyse", "analyze"),
     ("analysed", "analyzed"),
-    ("favour", "favor"),
-    ("colour", "color"),
     ("enrol", "enroll"),
     ("enrolment", "enrollment"),
     ("fulfil", "fulfill"),
     ("judgement", "judgment"),
+];
+
+/// British -our roots ("honour", "behaviours", "favoured"): the American spelling drops the
+/// `u`. Listed, because most words in -our are not British spellings ("hour", "four").
+const OUR_ROOTS: &[&str] = &[
+    "armour",
+    "behaviour",
+    "colour",
+    "endeavour",
+    "favour",
+    "harbour",
+    "honour",
+    "labour",
+    "neighbour",
+    "rumour",
+    "vigour",
 ];
 
 /// -ise words that are not British spellings of -ize words.
@@ -502,6 +515,7 @@ const ISE_WORDS: &[&str] = &[
 /// - British spellings ("sanitised", "authorisation", "centre") become American ones, so both
 ///   stem alike (stemmers treat -ise and -ize words differently);
 /// - an acronym's plural `s` goes ("SSNs", "CVEs"), which no stemmer drops;
+/// - a possessive `'s` goes ("a candidate's employer"): split off, the `s` would be a word;
 /// - a one-letter prefix stays with its word ("e-discovery" → "ediscovery", "e-mail" →
 ///   "email"): split, the letter is dropped as noise and the word alone means something else.
 fn normalize_words(text: &str) -> String {
@@ -516,6 +530,12 @@ fn normalize_words(text: &str) -> String {
             && chars.peek().is_some_and(|n| n.is_alphabetic())
         {
             continue;
+        } else if matches!(c, '\'' | '\u{2019}')
+            && !word.is_empty()
+            && chars.peek().is_some_and(|n| n.eq_ignore_ascii_case(&'s'))
+            && !chars.clone().nth(1).is_some_and(char::is_alphanumeric)
+        {
+            chars.next();
         } else {
             out.push_str(&fold_word(&word));
             word.clear();
@@ -535,6 +555,9 @@ fn fold_word(word: &str) -> String {
     let lower = word.to_lowercase();
     if let Some((_, us)) = BRITISH.iter().find(|(uk, _)| *uk == lower) {
         return us.to_string();
+    }
+    if let Some(root) = OUR_ROOTS.iter().find(|root| lower.starts_with(*root)) {
+        return format!("{}r{}", &root[..root.len() - 2], &lower[root.len()..]);
     }
     for (uk, us) in [
         ("isation", "ization"),
@@ -664,11 +687,16 @@ mod tests {
             ("authorisation", "authorization"),
             ("centre", "center"),
             ("organise", "organize"),
+            ("honoured", "honored"),
+            ("behaviours", "behaviors"),
         ] {
             assert_eq!(analyzer.stems(uk), analyzer.stems(us), "{uk}");
         }
         assert_ne!(analyzer.stems("enterprise"), analyzer.stems("enterprize"));
         assert_eq!(fold_word("exercised"), "exercised");
+        assert_eq!(fold_word("hours"), "hours");
+        assert_eq!(analyzer.stems("a candidate's employer"), analyzer.stems("candidate employer"));
+        assert_eq!(analyzer.stems("the vendor\u{2019}s staff"), analyzer.stems("vendor staff"));
     }
 
     #[test]
