@@ -90,6 +90,8 @@ pub struct SeenUnit {
     pub weight: f32,
     /// Covered by the best candidate.
     pub covered: bool,
+    /// Some control of the record uses it.
+    pub in_record: bool,
 }
 
 /// What the judge saw in a question.
@@ -245,6 +247,7 @@ impl Matcher {
                     token: u.token.clone(),
                     weight: *w,
                     covered: best.is_some_and(|p| p.tokens.contains(&u.token)),
+                    in_record: self.weights.contains_key(&u.token),
                 })
                 .collect(),
             framework_ids,
@@ -463,10 +466,12 @@ fn strip_framework_words(text: &str) -> String {
     ];
     text.split_whitespace()
         .filter(|w| {
-            let w = w
-                .trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase();
-            !WORDS.contains(&w.as_str()) && !w.starts_with("iso/")
+            // "ISO/IEC" and "27001:2022" are framework names in one word.
+            let lower = w.to_lowercase();
+            let mut parts = lower
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|p| !p.is_empty());
+            !parts.all(|p| WORDS.contains(&p))
         })
         .collect::<Vec<_>>()
         .join(" ")

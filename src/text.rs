@@ -63,7 +63,6 @@ const FILLER: &[&str] = &[
     "e.g",
     "eg",
     "etc",
-    "applicable",
     "appropriate",
     "ensure",
     "place",
@@ -511,13 +510,20 @@ const ISE_WORDS: &[&str] = &[
     "clockwise",
 ];
 
+/// Prefixes written with a hyphen that belong to their word, which is mostly also written
+/// closed ("anti-virus" and "antivirus", "sub-processor" and "subprocessor"). Not before an
+/// acronym ("anti-DDoS"), which is a word of its own.
+const JOINED_PREFIXES: &[&str] = &["allow", "anti", "deny", "non", "sub"];
+
 /// Normalizes words before stemming, in one pass:
 /// - British spellings ("sanitised", "authorisation", "centre") become American ones, so both
 ///   stem alike (stemmers treat -ise and -ize words differently);
 /// - an acronym's plural `s` goes ("SSNs", "CVEs"), which no stemmer drops;
 /// - a possessive `'s` goes ("a candidate's employer"): split off, the `s` would be a word;
 /// - a one-letter prefix stays with its word ("e-discovery" → "ediscovery", "e-mail" →
-///   "email"): split, the letter is dropped as noise and the word alone means something else.
+///   "email"): split, the letter is dropped as noise and the word alone means something else;
+///   so does a prefix of [`JOINED_PREFIXES`] ("anti-bribery" → "antibribery"), which alone
+///   would match every other word it prefixes ("anti-malware").
 fn normalize_words(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut word = String::new();
@@ -526,7 +532,9 @@ fn normalize_words(text: &str) -> String {
         if c.is_alphabetic() {
             word.push(c);
         } else if c == '-'
-            && word.chars().count() == 1
+            && (word.chars().count() == 1
+                || (JOINED_PREFIXES.contains(&word.to_lowercase().as_str())
+                    && !starts_acronym(chars.clone())))
             && chars.peek().is_some_and(|n| n.is_alphabetic())
         {
             continue;
@@ -544,6 +552,14 @@ fn normalize_words(text: &str) -> String {
     }
     out.push_str(&fold_word(&word));
     out
+}
+
+/// Whether the word `rest` starts with is an acronym: two capitals or more ("DDoS", "PII").
+fn starts_acronym(rest: impl Iterator<Item = char>) -> bool {
+    rest.take_while(|c| c.is_alphanumeric())
+        .filter(char::is_ascii_uppercase)
+        .count()
+        >= 2
 }
 
 fn fold_word(word: &str) -> String {
@@ -608,6 +624,23 @@ mod tests {
             analyzer.stems("SSN and CVE")
         );
         assert_eq!(analyzer.stems("bus"), vec!["bus".to_string()]);
+        assert_eq!(
+            analyzer.stems("anti-bribery"),
+            analyzer.stems("antibribery")
+        );
+        assert_eq!(
+            analyzer.stems("sub-processors"),
+            analyzer.stems("subprocessors")
+        );
+        assert_eq!(
+            analyzer.stems("allow-listing"),
+            analyzer.stems("allowlisting")
+        );
+        assert_ne!(
+            analyzer.stems("anti-bribery"),
+            analyzer.stems("anti-malware")
+        );
+        assert_eq!(analyzer.stems("anti-DDoS"), analyzer.stems("anti DDoS"));
         assert_eq!(
             analyzer.stems("end-to-end"),
             vec!["end".to_string(), "end".to_string()]
@@ -695,8 +728,14 @@ mod tests {
         assert_ne!(analyzer.stems("enterprise"), analyzer.stems("enterprize"));
         assert_eq!(fold_word("exercised"), "exercised");
         assert_eq!(fold_word("hours"), "hours");
-        assert_eq!(analyzer.stems("a candidate's employer"), analyzer.stems("candidate employer"));
-        assert_eq!(analyzer.stems("the vendor\u{2019}s staff"), analyzer.stems("vendor staff"));
+        assert_eq!(
+            analyzer.stems("a candidate's employer"),
+            analyzer.stems("candidate employer")
+        );
+        assert_eq!(
+            analyzer.stems("the vendor\u{2019}s staff"),
+            analyzer.stems("vendor staff")
+        );
     }
 
     #[test]
