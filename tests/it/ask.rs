@@ -263,12 +263,20 @@ title = "Around-the-clock security monitoring"
 answer = "yes"
 statement = "Alerts are triaged 24 hours a day by a contracted detection and response provider. We do not run an in-house security operations centre."
 reviewed = 2026-06-01
+
+[[control]]
+id = "SUP-01"
+title = "Support access to customer data"
+answer = "yes"
+statement = "Support staff open a customer's invoices only after a customer administrator grants time-limited access."
+reviewed = 2026-06-01
+questions = [{ q = "Can support staff open customer invoices without permission?", answer = "no" }]
 "#,
     )
     .unwrap();
     std::fs::write(
         dir.path().join("mappings/controls.csv"),
-        "control,soc2,iso27001,cuec\nIAM-01,CC6.1,A.5.16,\nBCK-01,A1.2,A.8.13,\nMON-01,CC7.2,A.8.16,\n",
+        "control,soc2,iso27001,cuec\nIAM-01,CC6.1,A.5.16,\nBCK-01,A1.2,A.8.13,\nMON-01,CC7.2,A.8.16,\nSUP-01,CC6.3,A.8.3,\n",
     )
     .unwrap();
     dir
@@ -313,13 +321,13 @@ fn a_question_about_what_the_statement_denies_goes_to_review() {
 
 #[test]
 fn a_phrasing_answer_does_not_carry_over_to_a_question_asked_the_other_way_round() {
-    // IAM-11 has { q = "Can support staff view customer data without the customer's
-    // permission?", answer = "no" }; this question reads like it but asks the positive way.
-    let dir = copy_example();
+    // SUP-01 has { q = "Can support staff open customer invoices without permission?",
+    // answer = "no" }; this question reads like it but asks the positive way.
+    let dir = tiny_record();
     let outcome = engine(dir.path())
-        .ask("Do support staff need a customer's grant before viewing that customer's documents?")
+        .ask("Do support staff need permission to open customer invoices?")
         .unwrap();
-    assert_eq!(outcome.citations[0].control, "IAM-11");
+    assert_eq!(outcome.citations[0].control, "SUP-01");
     assert_ne!(outcome.answer, Some(Answer::No), "{:?}", outcome.reason);
     assert_ne!(outcome.status, Status::Answered, "{:?}", outcome.reason);
 }
