@@ -122,7 +122,7 @@ pub struct Matcher {
 impl Matcher {
     pub fn new(record: &Record, analyzer: Analyzer, index: SearchIndex) -> Matcher {
         // Analysing every control's text is most of opening a large record: split it over the
-        // cores, each part with its own stem memo so the parts do not wait on one another.
+        // cores (each thread has its own stem memo, so the parts do not wait on one another).
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let chunk = record.controls.len().div_ceil(threads).max(1);
         let indices: Vec<usize> = (0..record.controls.len()).collect();
@@ -130,7 +130,7 @@ impl Matcher {
             let parts: Vec<_> = indices
                 .chunks(chunk)
                 .map(|part| {
-                    let analyzer = analyzer.fork();
+                    let analyzer = &analyzer;
                     scope.spawn(move || {
                         part.iter()
                             .map(|&i| Profile::new(record, &analyzer, i))

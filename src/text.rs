@@ -6,8 +6,8 @@
 //! concept, so "two-factor authentication" is one ask (covered by a control that says "MFA"),
 //! not three words of which two are missing.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
 
 use tantivy::tokenizer::{
     Language, LowerCaser, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
@@ -265,17 +265,51 @@ pub fn parse_thesaurus_lines(text: &str) -> (Vec<Vec<String>>, Vec<(usize, Strin
 
 /// tantivy's English pipeline (lowercase, stop words, Snowball stemmer) with a memo of every
 /// word it has seen: a record says the same words thousands of times, and stemming them was
-/// most of the time it took to open one.
+/// most of the time it took to open one. One per thread, so threads never wait on each other;
+/// a word's stem is the same for every analyzer.
 struct WordStemmer {
     pipeline: TextAnalyzer,
     /// Lowercased word → its stem, or `None` for a stop word.
     seen: HashMap<String, Option<String>>,
 }
 
+impl WordStemmer {
+    fn new() -> WordStemmer {
+        let pipeline = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(LowerCaser)
+            .filter(
+                StopWordFilter::new(Language::English)
+                    .unwrap_or_else(|| StopWordFilter::remove(Vec::new())),
+            )
+            .filter(Stemmer::new(Language::English))
+            .build();
+        WordStemmer {
+            pipeline,
+            seen: HashMap::new(),
+        }
+    }
+
+    fn stem(&mut self, word: &str) -> Option<String> {
+        let lower = word.to_lowercase();
+        if let Some(stem) = self.seen.get(&lower) {
+            return stem.clone();
+        }
+        let stem = {
+            let mut stream = self.pipeline.token_stream(&lower);
+            stream.advance().then(|| stream.token().text.clone())
+        };
+        self.seen.insert(lower, stem.clone());
+        stem
+    }
+}
+
+thread_local! {
+    static STEMMER: RefCell<WordStemmer> = RefCell::new(WordStemmer::new());
+}
+
 /// The analyzer: tokenizer, stemmer and thesaurus together.
 #[derive(Clone)]
 pub struct Analyzer {
-    stemmer: Arc<Mutex<WordStemmer>>,
     filler: BTreeSet<String>,
     /// Stems of common words that weigh little even when the record never uses them.
     generic: BTreeSet<String>,
@@ -286,19 +320,7 @@ pub struct Analyzer {
 impl Analyzer {
     /// The built-in thesaurus plus a record's own groups (`extra`).
     pub fn new(extra: &[Vec<String>]) -> Analyzer {
-        let pipeline = TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(LowerCaser)
-            .filter(
-                StopWordFilter::new(Language::English)
-                    .unwrap_or_else(|| StopWordFilter::remove(Vec::new())),
-            )
-            .filter(Stemmer::new(Language::English))
-            .build();
         let mut analyzer = Analyzer {
-            stemmer: Arc::new(Mutex::new(WordStemmer {
-                pipeline,
-                seen: HashMap::new(),
-            })),
             filler: BTreeSet::new(),
             generic: BTreeSet::new(),
             negations: BTreeSet::new(),
@@ -322,21 +344,6 @@ impl Analyzer {
         analyzer
     }
 
-    /// The same analyzer with a stem memo of its own (a copy of this one's), for another
-    /// thread.
-    pub fn fork(&self) -> Analyzer {
-        let stemmer = self.stemmer.lock().unwrap_or_else(|e| e.into_inner());
-        let copy = WordStemmer {
-            pipeline: stemmer.pipeline.clone(),
-            seen: stemmer.seen.clone(),
-        };
-        drop(stemmer);
-        Analyzer {
-            stemmer: Arc::new(Mutex::new(copy)),
-            ..self.clone()
-        }
-    }
-
     fn add_group(&mut self, terms: &[String]) {
         let group = self.thesaurus.names.len();
         self.thesaurus.names.push(terms[0].clone());
@@ -355,25 +362,13 @@ impl Analyzer {
     /// Lowercased, stop-worded, stemmed tokens, British spellings folded to American ones.
     pub fn stems(&self, text: &str) -> Vec<String> {
         let text = normalize_words(text);
-        // A poisoned memo is still a correct memo: every entry was written whole.
-        let mut stemmer = self.stemmer.lock().unwrap_or_else(|e| e.into_inner());
-        let WordStemmer { pipeline, seen } = &mut *stemmer;
-        // Words as tantivy's SimpleTokenizer cuts them: runs of alphanumeric characters.
-        text.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .filter_map(|word| {
-                let lower = word.to_lowercase();
-                if let Some(stem) = seen.get(&lower) {
-                    return stem.clone();
-                }
-                let stem = {
-                    let mut stream = pipeline.token_stream(&lower);
-                    stream.advance().then(|| stream.token().text.clone())
-                };
-                seen.insert(lower, stem.clone());
-                stem
-            })
-            .collect()
+        STEMMER.with_borrow_mut(|stemmer| {
+            // Words as tantivy's SimpleTokenizer cuts them: runs of alphanumeric characters.
+            text.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .filter_map(|word| stemmer.stem(word))
+                .collect()
+        })
     }
 
     /// Folds thesaurus phrases: each item is (concept or stem, the stems it covers).
