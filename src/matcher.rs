@@ -133,7 +133,7 @@ impl Matcher {
                     let analyzer = &analyzer;
                     scope.spawn(move || {
                         part.iter()
-                            .map(|&i| Profile::new(record, &analyzer, i))
+                            .map(|&i| Profile::new(record, analyzer, i))
                             .collect::<Vec<_>>()
                     })
                 })
