@@ -183,9 +183,9 @@ struct Bars {
 /// today on both splits (see the README's evaluation section), so a drop fails the build.
 /// Raise them as the engine improves.
 const BARS: Bars = Bars {
-    top1: 0.75,
-    wrong_claims: 0.05,
-    gaps_flagged: 0.78,
+    top1: 0.71,
+    wrong_claims: 0.045,
+    gaps_flagged: 0.83,
 };
 
 /// `ONRECORD_EVAL_SWEEP=1 cargo test --test it sweep -- --nocapture` prints the tune split's
