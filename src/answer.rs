@@ -246,7 +246,9 @@ impl Engine {
             units: analysis.units.len() as f32,
         };
         let confidence = (CALIBRATION.confidence(&evidence) * 100.0).round() / 100.0;
-        if confidence < self.thresholds.review {
+        // A framework id the record maps is on the record: the mapping is the record's own
+        // statement that those controls address it, whatever words the question adds.
+        if confidence < self.thresholds.review && !best.by_framework_id {
             return not_on_record(analysis, candidates, confidence, Some(evidence));
         }
         let control = &self.record.controls[best.index];

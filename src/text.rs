@@ -424,16 +424,22 @@ impl Analyzer {
         out
     }
 
-    /// Tokens to index for a document: every stem, plus the concept token of every phrase.
+    /// Tokens to index for a document: every stem, plus the concept token of every phrase it
+    /// contains, also inside a longer one: "secure coding training" says "secure coding".
+    /// (A question folds to its longest phrases only: that is what it asks.)
     pub fn document_tokens(&self, text: &str) -> Vec<String> {
         let stems = self.stems(text);
         let mut tokens = stems.clone();
-        tokens.extend(
-            self.fold(&stems)
-                .into_iter()
-                .filter(|(t, _)| t.starts_with("syn_"))
-                .map(|(t, _)| t),
-        );
+        for i in 0..stems.len() {
+            if let Some(candidates) = self.thesaurus.phrases.get(&stems[i]) {
+                tokens.extend(
+                    candidates
+                        .iter()
+                        .filter(|(phrase, _)| stems[i..].starts_with(phrase))
+                        .map(|(_, group)| format!("syn_{group}")),
+                );
+            }
+        }
         tokens
     }
 
@@ -727,6 +733,13 @@ mod tests {
         let tokens = analyzer.document_tokens("We require multi-factor authentication for staff.");
         assert!(tokens.contains(&"authent".to_string()));
         assert!(tokens.iter().any(|t| t.starts_with("syn_")));
+        // A phrase inside a longer one still counts: "secure coding training" says "secure
+        // coding", while a question about the training asks about the training.
+        let tokens = analyzer.document_tokens("Engineers take secure coding training.");
+        let coding = &analyzer.question_units("secure coding")[0].token;
+        let training = &analyzer.question_units("secure coding training")[0].token;
+        assert_ne!(coding, training);
+        assert!(tokens.contains(coding) && tokens.contains(training));
     }
 
     #[test]

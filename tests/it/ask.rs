@@ -276,7 +276,7 @@ questions = [{ q = "Can support staff open customer invoices without permission?
     .unwrap();
     std::fs::write(
         dir.path().join("mappings/controls.csv"),
-        "control,soc2,iso27001,cuec\nIAM-01,CC6.1,A.5.16,\nBCK-01,A1.2,A.8.13,\nMON-01,CC7.2,A.8.16,\nSUP-01,CC6.3,A.8.3,\n",
+        "control,soc2,iso27001,cuec\nIAM-01,CC6.1,A.5.16;A.8.15,\nBCK-01,A1.2,A.8.13,\nMON-01,CC7.2,A.8.16,\nSUP-01,CC6.3,A.8.3;A.8.15,\n",
     )
     .unwrap();
     dir
@@ -330,4 +330,23 @@ fn a_phrasing_answer_does_not_carry_over_to_a_question_asked_the_other_way_round
     assert_eq!(outcome.citations[0].control, "SUP-01");
     assert_ne!(outcome.answer, Some(Answer::No), "{:?}", outcome.reason);
     assert_ne!(outcome.status, Status::Answered, "{:?}", outcome.reason);
+}
+
+#[test]
+fn a_framework_id_the_record_maps_is_on_the_record() {
+    // A.8.15 (logging) is mapped to IAM-01 and SUP-01, whose text never says "logging" and
+    // which tie: the mapping alone puts the question on the record.
+    let dir = tiny_record();
+    let outcome = engine(dir.path()).ask("A.8.15?").unwrap();
+    assert_ne!(
+        outcome.status,
+        Status::NotOnRecord,
+        "{}",
+        outcome.confidence
+    );
+    assert!(
+        ["IAM-01", "SUP-01"].contains(&outcome.citations[0].control.as_str()),
+        "{:?}",
+        outcome.citations
+    );
 }
