@@ -294,12 +294,12 @@ impl WordStemmer {
         if let Some(stem) = self.seen.get(&lower) {
             return stem.clone();
         }
-        if let Some((_, stem)) = OWN_STEMS.iter().find(|(w, _)| *w == lower) {
-            return Some(stem.to_string());
-        }
-        let stem = {
-            let mut stream = self.pipeline.token_stream(&lower);
-            stream.advance().then(|| stream.token().text.clone())
+        let stem = match OWN_STEMS.iter().find(|(w, _)| *w == lower) {
+            Some((_, stem)) => Some(stem.to_string()),
+            None => {
+                let mut stream = self.pipeline.token_stream(&lower);
+                stream.advance().then(|| stream.token().text.clone())
+            }
         };
         self.seen.insert(lower, stem.clone());
         stem

@@ -77,8 +77,13 @@ fn render(outcome: &Answered, top: usize, explain: bool) -> String {
                 } else {
                     String::new()
                 };
+                let unseen = if unit.in_record {
+                    ""
+                } else {
+                    "  (no control uses it)"
+                };
                 out.push_str(&format!(
-                    "  {mark} {surface}{concept}  weight {weight:.2}\n"
+                    "  {mark} {surface}{concept}  weight {weight:.2}{unseen}\n"
                 ));
             }
             if analysis.negated {
