@@ -328,6 +328,13 @@ const OWN_STEMS: &[(&str, &str)] = &[
     ("controllers", "controller"),
 ];
 
+/// Marks a stop word kept in place by [`Analyzer::words`]; no stem starts with it.
+const STOP_MARK: char = '~';
+
+fn is_stop(word: &str) -> bool {
+    word.starts_with(STOP_MARK)
+}
+
 thread_local! {
     static STEMMER: RefCell<WordStemmer> = RefCell::new(WordStemmer::new());
 }
@@ -373,7 +380,10 @@ impl Analyzer {
         let group = self.thesaurus.names.len();
         self.thesaurus.names.push(terms[0].clone());
         for term in terms {
-            let tokens = self.stems(term);
+            // A phrase is looked up by its first word that is not a stop word.
+            let mut tokens = self.words(term);
+            let start = tokens.iter().take_while(|t| is_stop(t)).count();
+            tokens.drain(..start);
             if let Some(first) = tokens.first() {
                 self.thesaurus
                     .phrases
@@ -386,38 +396,76 @@ impl Analyzer {
 
     /// Lowercased, stop-worded, stemmed tokens, British spellings folded to American ones.
     pub fn stems(&self, text: &str) -> Vec<String> {
+        let mut words = self.words(text);
+        words.retain(|w| !is_stop(w));
+        words
+    }
+
+    /// [`Analyzer::stems`] with each stop word kept in its place, marked ([`is_stop`]): a
+    /// thesaurus phrase that has one must match it ("log in" is not "log").
+    fn words(&self, text: &str) -> Vec<String> {
         let text = normalize_words(text);
         STEMMER.with_borrow_mut(|stemmer| {
             // Words as tantivy's SimpleTokenizer cuts them: runs of alphanumeric characters.
             text.split(|c: char| !c.is_alphanumeric())
                 .filter(|w| !w.is_empty())
-                .filter_map(|word| stemmer.stem(word))
+                .map(|word| {
+                    stemmer
+                        .stem(word)
+                        .unwrap_or_else(|| format!("{STOP_MARK}{}", word.to_lowercase()))
+                })
                 .collect()
         })
     }
 
+    /// The thesaurus phrase, if any, that starts at the `k`-th word of `words` that is not a
+    /// stop word, with how many such words it spans. A phrase with a stop word matches the
+    /// words exactly; one without matches them with their stop words left out ("encryption
+    /// of data at rest" has "data at rest").
+    fn phrase_at<'a>(
+        &'a self,
+        words: &'a [String],
+        content: &'a [usize],
+        k: usize,
+    ) -> impl Iterator<Item = (usize, &'a (Vec<String>, usize))> + 'a {
+        let start = content[k];
+        self.thesaurus
+            .phrases
+            .get(&words[start])
+            .into_iter()
+            .flatten()
+            .filter_map(move |entry| {
+                let phrase = &entry.0;
+                let spans = phrase.iter().filter(|t| !is_stop(t)).count();
+                let hit = if spans < phrase.len() {
+                    words[start..].starts_with(phrase)
+                } else {
+                    content.len() - k >= phrase.len()
+                        && phrase
+                            .iter()
+                            .zip(&content[k..])
+                            .all(|(t, &i)| words[i] == *t)
+                };
+                hit.then_some((spans, entry))
+            })
+    }
+
     /// Folds thesaurus phrases: each item is (concept or stem, the stems it covers).
-    fn fold(&self, stems: &[String]) -> Vec<(String, Vec<String>)> {
+    fn fold(&self, words: &[String]) -> Vec<(String, Vec<String>)> {
+        let content: Vec<usize> = (0..words.len()).filter(|&i| !is_stop(&words[i])).collect();
         let mut out = Vec::new();
-        let mut i = 0;
-        while i < stems.len() {
-            let found = self
-                .thesaurus
-                .phrases
-                .get(&stems[i])
-                .and_then(|candidates| {
-                    candidates
-                        .iter()
-                        .find(|(phrase, _)| stems[i..].starts_with(phrase))
-                });
-            match found {
-                Some((phrase, group)) => {
-                    out.push((format!("syn_{group}"), phrase.clone()));
-                    i += phrase.len();
+        let mut k = 0;
+        while k < content.len() {
+            match self.phrase_at(words, &content, k).next() {
+                Some((spans, (phrase, group))) => {
+                    let covers = phrase.iter().filter(|t| !is_stop(t)).cloned().collect();
+                    out.push((format!("syn_{group}"), covers));
+                    k += spans;
                 }
                 None => {
-                    out.push((stems[i].clone(), vec![stems[i].clone()]));
-                    i += 1;
+                    let word = &words[content[k]];
+                    out.push((word.clone(), vec![word.clone()]));
+                    k += 1;
                 }
             }
         }
@@ -428,26 +476,23 @@ impl Analyzer {
     /// contains, also inside a longer one: "secure coding training" says "secure coding".
     /// (A question folds to its longest phrases only: that is what it asks.)
     pub fn document_tokens(&self, text: &str) -> Vec<String> {
-        let stems = self.stems(text);
-        let mut tokens = stems.clone();
-        for i in 0..stems.len() {
-            if let Some(candidates) = self.thesaurus.phrases.get(&stems[i]) {
-                tokens.extend(
-                    candidates
-                        .iter()
-                        .filter(|(phrase, _)| stems[i..].starts_with(phrase))
-                        .map(|(_, group)| format!("syn_{group}")),
-                );
-            }
+        let words = self.words(text);
+        let content: Vec<usize> = (0..words.len()).filter(|&i| !is_stop(&words[i])).collect();
+        let mut tokens: Vec<String> = content.iter().map(|&i| words[i].clone()).collect();
+        for k in 0..content.len() {
+            tokens.extend(
+                self.phrase_at(&words, &content, k)
+                    .map(|(_, (_, group))| format!("syn_{group}")),
+            );
         }
         tokens
     }
 
     /// The units a question asks about, without filler, deduplicated, in order.
     pub fn question_units(&self, text: &str) -> Vec<Unit> {
-        let stems = self.stems(text);
+        let words = self.words(text);
         let mut seen = BTreeSet::new();
-        self.fold(&stems)
+        self.fold(&words)
             .into_iter()
             .filter(|(token, covers)| {
                 token.starts_with("syn_") || !self.filler.contains(&covers[0])
@@ -784,6 +829,24 @@ mod tests {
             analyzer.stems("the vendor\u{2019}s staff"),
             analyzer.stems("vendor staff")
         );
+    }
+
+    #[test]
+    fn no_builtin_phrase_belongs_to_two_groups() {
+        // "log in" and "logging" once both came out as "log"; "secure programming" and
+        // "security program" still stem alike, so only one of them is listed.
+        let analyzer = Analyzer::new(&[]);
+        for (first, entries) in &analyzer.thesaurus.phrases {
+            for (i, (phrase, group)) in entries.iter().enumerate() {
+                let other = entries[i + 1..]
+                    .iter()
+                    .find(|(p, g)| p == phrase && g != group);
+                assert!(other.is_none(), "{first}: {phrase:?} is in two groups");
+            }
+        }
+        let concept = |text: &str| analyzer.question_units(text)[0].token.clone();
+        assert_ne!(concept("log in"), concept("logging"));
+        assert_eq!(concept("log in"), concept("sign-in"));
     }
 
     #[test]
