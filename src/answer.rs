@@ -60,7 +60,7 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             answer: 0.80,
-            review: 0.51,
+            review: 0.52,
         }
     }
 }
