@@ -1,6 +1,6 @@
 //! `onrecord index` and `onrecord ask`: the index lifecycle and the honesty rules.
 
-use onrecord::answer::{Engine, Status};
+use onrecord::answer::{Engine, Outcome, Status};
 use onrecord::record::Answer;
 
 use crate::{copy_example, onrecord, repo};
@@ -109,6 +109,11 @@ fn engine(dir: &std::path::Path) -> Engine {
     Engine::open(dir).expect("engine")
 }
 
+/// One question asked of the record at `dir`.
+fn ask(dir: &std::path::Path, question: &str) -> Outcome {
+    engine(dir).ask(question).expect("ask")
+}
+
 #[test]
 fn never_yes_without_a_cited_yes_control() {
     let dir = tempfile::tempdir().unwrap();
@@ -137,9 +142,7 @@ fn never_yes_without_a_cited_yes_control() {
 #[test]
 fn an_inverse_phrasing_carries_its_own_answer() {
     let dir = copy_example();
-    let outcome = engine(dir.path())
-        .ask("Is any customer data stored unencrypted?")
-        .unwrap();
+    let outcome = ask(dir.path(), "Is any customer data stored unencrypted?");
     assert_eq!(outcome.status, Status::Answered);
     assert_eq!(outcome.answer, Some(Answer::No));
     assert_eq!(outcome.citations[0].control, "ENC-01");
@@ -148,9 +151,10 @@ fn an_inverse_phrasing_carries_its_own_answer() {
 #[test]
 fn a_negated_question_matched_only_through_the_statement_goes_to_review() {
     let dir = copy_example();
-    let outcome = engine(dir.path())
-        .ask("Are customer invoices ever processed without encryption at rest?")
-        .unwrap();
+    let outcome = ask(
+        dir.path(),
+        "Are customer invoices ever processed without encryption at rest?",
+    );
     assert_ne!(outcome.status, Status::Answered, "{:?}", outcome.answer);
 }
 
@@ -204,9 +208,7 @@ fn a_compound_question_is_answered_by_its_main_clause() {
 #[test]
 fn an_off_record_question_is_not_on_the_record() {
     let dir = copy_example();
-    let outcome = engine(dir.path())
-        .ask("Do you hold FedRAMP High authorization?")
-        .unwrap();
+    let outcome = ask(dir.path(), "Do you hold FedRAMP High authorization?");
     assert_eq!(
         outcome.status,
         Status::NotOnRecord,
@@ -221,9 +223,7 @@ fn a_question_opposite_to_a_negative_title_is_not_answered_yes() {
     // AI-02 "No training of AI models on customer data" answers yes to its title; asked the
     // other way round without a matching { q, answer } phrasing, a yes would be a lie.
     let dir = copy_example();
-    let outcome = engine(dir.path())
-        .ask("Is our data used to train AI models?")
-        .unwrap();
+    let outcome = ask(dir.path(), "Is our data used to train AI models?");
     assert!(
         outcome.status != Status::Answered || outcome.answer == Some(Answer::No),
         "{:?}",
@@ -287,9 +287,7 @@ fn a_question_leaning_towards_an_opposite_phrasing_goes_to_review() {
     // It reads more like "Do staff share login accounts?" (answer no) than like the title, but
     // not closely enough to take that answer: a yes would be a misrepresentation.
     let dir = tiny_record();
-    let outcome = engine(dir.path())
-        .ask("Are generic or shared logins in use anywhere?")
-        .unwrap();
+    let outcome = ask(dir.path(), "Are generic or shared logins in use anywhere?");
     assert_eq!(outcome.citations[0].control, "IAM-01");
     assert_ne!(outcome.status, Status::Answered, "{:?}", outcome.reason);
 }
@@ -299,7 +297,7 @@ fn common_words_do_not_hold_back_a_terse_question() {
     // "enabled" and "actually" are words the example record hardly uses; they used to weigh
     // like its rarest words and kept a plain match under the review threshold.
     let dir = copy_example();
-    let outcome = engine(dir.path()).ask("Is PITR actually enabled?").unwrap();
+    let outcome = ask(dir.path(), "Is PITR actually enabled?");
     assert_ne!(
         outcome.status,
         Status::NotOnRecord,
@@ -312,9 +310,7 @@ fn common_words_do_not_hold_back_a_terse_question() {
 fn a_question_about_what_the_statement_denies_goes_to_review() {
     // MON-01 answers yes to its title; "in-house SOC" is what its statement says is not done.
     let dir = tiny_record();
-    let outcome = engine(dir.path())
-        .ask("Is your security operations centre in-house?")
-        .unwrap();
+    let outcome = ask(dir.path(), "Is your security operations centre in-house?");
     assert_eq!(outcome.citations[0].control, "MON-01");
     assert_ne!(outcome.status, Status::Answered, "{:?}", outcome.reason);
 }
@@ -324,9 +320,10 @@ fn a_phrasing_answer_does_not_carry_over_to_a_question_asked_the_other_way_round
     // SUP-01 has { q = "Can support staff open customer invoices without permission?",
     // answer = "no" }; this question reads like it but asks the positive way.
     let dir = tiny_record();
-    let outcome = engine(dir.path())
-        .ask("Do support staff need permission to open customer invoices?")
-        .unwrap();
+    let outcome = ask(
+        dir.path(),
+        "Do support staff need permission to open customer invoices?",
+    );
     assert_eq!(outcome.citations[0].control, "SUP-01");
     assert_ne!(outcome.answer, Some(Answer::No), "{:?}", outcome.reason);
     assert_ne!(outcome.status, Status::Answered, "{:?}", outcome.reason);
@@ -337,7 +334,7 @@ fn a_framework_id_the_record_maps_is_on_the_record() {
     // A.8.15 (logging) is mapped to IAM-01 and SUP-01, whose text never says "logging" and
     // which tie: the mapping alone puts the question on the record.
     let dir = tiny_record();
-    let outcome = engine(dir.path()).ask("A.8.15?").unwrap();
+    let outcome = ask(dir.path(), "A.8.15?");
     assert_ne!(
         outcome.status,
         Status::NotOnRecord,
