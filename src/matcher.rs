@@ -611,4 +611,13 @@ mod tests {
         let (ids, _) = framework_ids("We use TLS 1.2 or higher", &known);
         assert!(ids.is_empty());
     }
+
+    #[test]
+    fn framework_names_are_dropped_with_the_id_also_when_written_as_one_word() {
+        assert_eq!(
+            strip_framework_words("ISO/IEC 27001:2022 - status of logging?"),
+            "status of logging?"
+        );
+        assert_eq!(strip_framework_words("SOC 2 TSC criteria"), "");
+    }
 }
