@@ -675,7 +675,14 @@ mod tests {
     #[test]
     fn common_words_are_generic_and_topics_are_not() {
         let analyzer = Analyzer::new(&[]);
-        for word in ["enabled", "recent", "possible", "happens"] {
+        for word in [
+            "enabled",
+            "recent",
+            "possible",
+            "happens",
+            "timeframe",
+            "frequency",
+        ] {
             let stem = &analyzer.stems(word)[0];
             assert!(analyzer.is_generic(stem), "{word}");
         }
@@ -758,6 +765,10 @@ mod tests {
         let scan = analyzer.question_units("vulnerability scan");
         let pentest = analyzer.question_units("penetration test");
         assert_ne!(tokens(&scan), tokens(&pentest));
+        // The digit of "SOC 3" is one character: alone it would be dropped, leaving "SOC".
+        let soc2 = analyzer.question_units("SOC 2 report");
+        let soc3 = analyzer.question_units("SOC 3 report");
+        assert_ne!(tokens(&soc2), tokens(&soc3));
     }
 
     #[test]
