@@ -5,6 +5,8 @@
 //! - A question whose polarity differs from the control's title ("Is our data used for
 //!   training?" against "No training on customer data"), unless it reads like a `{ q, answer }`
 //!   phrasing, goes to `review`, never a confident yes/no; so does a bare form label.
+//! - A question about the customer's own people ("training for our staff") answered by a
+//!   control of the company's own practice goes to `review`.
 //! - Never `answered` with `yes` unless a cited control's answer is `yes`.
 //! - A weak match is `review` or `not_on_record`, never an error.
 
@@ -18,7 +20,7 @@ use crate::check::{CheckOptions, stale_age};
 use crate::diag::Severity;
 use crate::index::{Origin, SearchIndex, fingerprint};
 use crate::matcher::{Analysis, Candidate, Matcher, SeenUnit};
-use crate::record::{self, Answer, Control, Record};
+use crate::record::{self, Answer, Control, Owner, Record};
 use crate::text::{Analyzer, parse_thesaurus_lines};
 
 /// A record's own thesaurus, at the record root.
@@ -273,6 +275,9 @@ impl Engine {
         };
         let mut reason = None;
         if status == Status::Answered {
+            // A control of the company's own practice, with no part for the customer.
+            let company_only =
+                control.owner == Owner::Company && self.citation(&control.id).cuec.is_empty();
             reason = doubt(
                 question,
                 &analysis,
@@ -281,6 +286,7 @@ impl Engine {
                 analyzer,
                 reads_like_phrasing,
                 against_phrasing,
+                company_only,
             );
             if reason.is_some() {
                 status = Status::Review;
@@ -396,6 +402,7 @@ impl Engine {
 
 /// Why a confident match must still be read by a person before its yes/no is sent, if it
 /// must: the first of the honesty rules that applies.
+#[allow(clippy::too_many_arguments)]
 fn doubt(
     question: &str,
     analysis: &Analysis,
@@ -404,6 +411,7 @@ fn doubt(
     analyzer: &Analyzer,
     reads_like_phrasing: bool,
     against_phrasing: bool,
+    company_only: bool,
 ) -> Option<String> {
     let through_phrasing = reads_like_phrasing && best.phrasing_answer.is_some();
     // The question reads more like a phrasing asked the other way round than like the title,
@@ -428,11 +436,49 @@ fn doubt(
         Some(format!(
             "the question asks the other way round from a phrasing of `{id}`"
         ))
+    } else if company_only && asks_about_customer_people(question) {
+        Some(format!(
+            "the question is about the customer's people; `{id}` is about the company's own"
+        ))
     } else if is_label(question) {
         Some("reads as a form field, not a yes/no question".into())
     } else {
         None
     }
+}
+
+/// Whether the question is about the customer's own people ("training for our clinic staff",
+/// "Do customers take part in your exercises?"): what the company does for its own workforce
+/// does not answer it.
+fn asks_about_customer_people(question: &str) -> bool {
+    const PEOPLE: &[&str] = &[
+        "staff",
+        "employees",
+        "users",
+        "team",
+        "teams",
+        "people",
+        "workforce",
+        "personnel",
+        "admins",
+        "administrators",
+        "members",
+    ];
+    const TAKING_PART: &[&str] = &["take", "takes", "participate", "attend", "join"];
+    let words: Vec<String> = question
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    words.windows(2).any(|w| {
+        (w[0] == "customers" || w[0] == "customer") && TAKING_PART.contains(&w[1].as_str())
+    }) || words.iter().enumerate().any(|(i, w)| {
+        w == "our"
+            && words[i + 1..]
+                .iter()
+                .take(2)
+                .any(|next| PEOPLE.contains(&next.as_str()))
+    })
 }
 
 /// A form field ("Solution Provider Name") rather than a question: a few words, no question

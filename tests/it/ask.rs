@@ -347,3 +347,20 @@ fn a_framework_id_the_record_maps_is_on_the_record() {
         outcome.citations
     );
 }
+
+#[test]
+fn a_question_about_the_customers_people_is_not_answered_by_the_companys_own_practice() {
+    // IAM-01 is about the company's staff; "our employees" are the customer's.
+    let dir = tiny_record();
+    let ours = ask(
+        dir.path(),
+        "Does every employee have a personal named account?",
+    );
+    assert_eq!(ours.status, Status::Answered, "{:?}", ours.reason);
+    let theirs = ask(
+        dir.path(),
+        "Does every one of our employees have a personal named account?",
+    );
+    assert_eq!(theirs.citations[0].control, "IAM-01");
+    assert_eq!(theirs.status, Status::Review, "{:?}", theirs.reason);
+}
