@@ -31,6 +31,12 @@ struct Profile {
     denied: HashSet<String>,
     /// Title and questions, analyzed, with the answer a phrasing carries.
     phrasings: Vec<(BTreeSet<String>, Option<Answer>, String)>,
+    /// For an `n/a` control, the thesaurus concepts its title names ("GDPR", "mobile app")
+    /// that no other control's title, questions or keywords name: the record says they do
+    /// not apply, so any question about them is answered by it.
+    out_of_scope: HashSet<String>,
+    /// The thesaurus concepts of its title, questions and keywords.
+    headline_concepts: HashSet<String>,
 }
 
 impl Profile {
@@ -39,14 +45,25 @@ impl Profile {
         let [title, questions, keywords, statement] = control_text(record, analyzer, i);
         let headline: HashSet<String> =
             title.into_iter().chain(questions).chain(keywords).collect();
+        let headline_concepts = headline
+            .iter()
+            .filter(|t| t.starts_with("syn_"))
+            .cloned()
+            .collect();
         let denied = denied_tokens(analyzer, &control.statement, &statement, &headline);
         let mut tokens = headline;
         tokens.extend(statement);
-        let mut phrasings = vec![(
-            unit_set(analyzer, &control.title),
-            None,
-            control.title.clone(),
-        )];
+        let title = unit_set(analyzer, &control.title);
+        let out_of_scope = if control.answer == Answer::NotApplicable {
+            title
+                .iter()
+                .filter(|t| t.starts_with("syn_"))
+                .cloned()
+                .collect()
+        } else {
+            HashSet::new()
+        };
+        let mut phrasings = vec![(title, None, control.title.clone())];
         for q in &control.questions {
             phrasings.push((unit_set(analyzer, &q.text), q.answer, q.text.clone()));
         }
@@ -54,6 +71,8 @@ impl Profile {
             tokens,
             denied,
             phrasings,
+            out_of_scope,
+            headline_concepts,
         }
     }
 }
@@ -143,6 +162,18 @@ impl Matcher {
                 .flat_map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
                 .collect()
         });
+        let mut profiles = profiles;
+        let mut named_by: HashMap<String, usize> = HashMap::new();
+        for profile in &profiles {
+            for concept in &profile.headline_concepts {
+                *named_by.entry(concept.clone()).or_default() += 1;
+            }
+        }
+        for profile in &mut profiles {
+            profile
+                .out_of_scope
+                .retain(|c| named_by.get(c).copied().unwrap_or(0) <= 1);
+        }
         let mut df: HashMap<String, usize> = HashMap::new();
         for profile in &profiles {
             for token in &profile.tokens {
@@ -291,9 +322,13 @@ impl Matcher {
             .map(|(s, a, t)| (s, a, t.clone()))
             .unwrap_or((0.0, None, String::new()));
         let mut score = (0.8 * coverage + 0.2 * phrasing).max(phrasing);
-        if by_framework {
-            // Naming a criterion the control is mapped to is strong evidence on its own; the
-            // rest of the question still decides between several mapped controls.
+        let out_of_scope = units
+            .iter()
+            .any(|u| profile.out_of_scope.contains(&u.token));
+        if by_framework || out_of_scope {
+            // Naming a criterion the control is mapped to, or a topic it says does not apply,
+            // is strong evidence on its own; the rest of the question still decides between
+            // several such controls.
             score = score.max(0.7 + 0.3 * coverage);
         }
         Candidate {

@@ -271,12 +271,19 @@ answer = "yes"
 statement = "Support staff open a customer's invoices only after a customer administrator grants time-limited access."
 reviewed = 2026-06-01
 questions = [{ q = "Can support staff open customer invoices without permission?", answer = "no" }]
+
+[[control]]
+id = "MOB-01"
+title = "Mobile app security"
+answer = "n/a"
+statement = "We do not ship a native mobile app; customers use the web application in a browser."
+reviewed = 2026-06-01
 "#,
     )
     .unwrap();
     std::fs::write(
         dir.path().join("mappings/controls.csv"),
-        "control,soc2,iso27001,cuec\nIAM-01,CC6.1,A.5.16;A.8.15,\nBCK-01,A1.2,A.8.13,\nMON-01,CC7.2,A.8.16,\nSUP-01,CC6.3,A.8.3;A.8.15,\n",
+        "control,soc2,iso27001,cuec\nIAM-01,CC6.1,A.5.16;A.8.15,\nBCK-01,A1.2,A.8.13,\nMON-01,CC7.2,A.8.16,\nSUP-01,CC6.3,A.8.3;A.8.15,\nMOB-01,CC8.1,A.8.26,\n",
     )
     .unwrap();
     dir
@@ -363,4 +370,23 @@ fn a_question_about_the_customers_people_is_not_answered_by_the_companys_own_pra
     );
     assert_eq!(theirs.citations[0].control, "IAM-01");
     assert_eq!(theirs.status, Status::Review, "{:?}", theirs.reason);
+}
+
+#[test]
+fn a_topic_an_n_a_control_names_is_answered_by_it() {
+    // MOB-01 says there is no mobile app: a question about how the Android app is tested is
+    // about something the record says does not apply, not off the record.
+    let dir = tiny_record();
+    let outcome = ask(
+        dir.path(),
+        "Is your Android app tested against the OWASP MASVS before each store release?",
+    );
+    assert_ne!(
+        outcome.status,
+        Status::NotOnRecord,
+        "{}",
+        outcome.confidence
+    );
+    assert_eq!(outcome.citations[0].control, "MOB-01");
+    assert_eq!(outcome.answer, Some(Answer::NotApplicable));
 }
