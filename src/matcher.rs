@@ -565,9 +565,9 @@ pub fn main_clause(question: &str, analyzer: &Analyzer) -> String {
     }
 }
 
-/// Where a sentence turns from its ask to a follow-up ("..., and how often?", "if so, ..."),
-/// the ask is what comes before. Asides ("for example ...", "so that ...") stay: they often
-/// carry the distinctive part of the ask.
+/// Where a sentence turns from its ask to a follow-up ("..., and how often?", "if so, ...")
+/// or to an aside ("for example ...", "so that ...", "such as ..."), the ask is what comes
+/// before.
 fn cut_follow_up(sentence: &str) -> &str {
     const MARKERS: &[&str] = &[
         ", and how",
