@@ -276,8 +276,11 @@ impl Engine {
         let mut reason = None;
         if status == Status::Answered {
             // A control of the company's own practice, with no part for the customer.
-            let company_only =
-                control.owner == Owner::Company && self.citation(&control.id).cuec.is_empty();
+            let company_only = control.owner == Owner::Company
+                && self
+                    .record
+                    .mapping(&control.id)
+                    .is_none_or(|m| m.get(catalog::CUEC).is_empty());
             reason = doubt(
                 question,
                 &analysis,

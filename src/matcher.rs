@@ -145,7 +145,7 @@ impl Matcher {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let chunk = record.controls.len().div_ceil(threads).max(1);
         let indices: Vec<usize> = (0..record.controls.len()).collect();
-        let profiles: Vec<Profile> = std::thread::scope(|scope| {
+        let mut profiles: Vec<Profile> = std::thread::scope(|scope| {
             let parts: Vec<_> = indices
                 .chunks(chunk)
                 .map(|part| {
@@ -162,7 +162,6 @@ impl Matcher {
                 .flat_map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
                 .collect()
         });
-        let mut profiles = profiles;
         let mut named_by: HashMap<String, usize> = HashMap::new();
         for profile in &profiles {
             for concept in &profile.headline_concepts {

@@ -335,6 +335,11 @@ fn is_stop(word: &str) -> bool {
     word.starts_with(STOP_MARK)
 }
 
+/// The positions of the words that are not stop words.
+fn content_positions(words: &[String]) -> Vec<usize> {
+    (0..words.len()).filter(|&i| !is_stop(&words[i])).collect()
+}
+
 thread_local! {
     static STEMMER: RefCell<WordStemmer> = RefCell::new(WordStemmer::new());
 }
@@ -452,7 +457,7 @@ impl Analyzer {
 
     /// Folds thesaurus phrases: each item is (concept or stem, the stems it covers).
     fn fold(&self, words: &[String]) -> Vec<(String, Vec<String>)> {
-        let content: Vec<usize> = (0..words.len()).filter(|&i| !is_stop(&words[i])).collect();
+        let content = content_positions(words);
         let mut out = Vec::new();
         let mut k = 0;
         while k < content.len() {
@@ -477,7 +482,7 @@ impl Analyzer {
     /// (A question folds to its longest phrases only: that is what it asks.)
     pub fn document_tokens(&self, text: &str) -> Vec<String> {
         let words = self.words(text);
-        let content: Vec<usize> = (0..words.len()).filter(|&i| !is_stop(&words[i])).collect();
+        let content = content_positions(&words);
         let mut tokens: Vec<String> = content.iter().map(|&i| words[i].clone()).collect();
         for k in 0..content.len() {
             tokens.extend(
