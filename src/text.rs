@@ -425,8 +425,9 @@ impl Analyzer {
 
     /// The thesaurus phrase, if any, that starts at the `k`-th word of `words` that is not a
     /// stop word, with how many such words it spans. A phrase with a stop word matches the
-    /// words exactly; one without matches them with their stop words left out ("encryption
-    /// of data at rest" has "data at rest").
+    /// words in order; one without matches them with their stop words left out ("encryption
+    /// of data at rest" has "data at rest"). Either way, one common word may stand inside:
+    /// "reachable directly from the internet" is "reachable from the internet".
     fn phrase_at<'a>(
         &'a self,
         words: &'a [String],
@@ -442,16 +443,32 @@ impl Analyzer {
             .filter_map(move |entry| {
                 let phrase = &entry.0;
                 let spans = phrase.iter().filter(|t| !is_stop(t)).count();
-                let hit = if spans < phrase.len() {
-                    words[start..].starts_with(phrase)
-                } else {
-                    content.len() - k >= phrase.len()
-                        && phrase
-                            .iter()
-                            .zip(&content[k..])
-                            .all(|(t, &i)| words[i] == *t)
+                let with_stops = spans < phrase.len();
+                let position = |at: usize| {
+                    if with_stops {
+                        Some(start + at).filter(|&i| i < words.len())
+                    } else {
+                        content.get(k + at).copied()
+                    }
                 };
-                hit.then_some((spans, entry))
+                let mut at = 0;
+                let mut skipped = false;
+                for t in phrase {
+                    if words[position(at)?] != *t {
+                        if skipped || at == 0 || !self.generic.contains(&words[position(at)?]) {
+                            return None;
+                        }
+                        skipped = true;
+                        at += 1;
+                        if words[position(at)?] != *t {
+                            return None;
+                        }
+                    }
+                    at += 1;
+                }
+                let end = position(at - 1)?;
+                let content_words = content[k..].iter().take_while(|&&c| c <= end).count();
+                Some((content_words, entry))
             })
     }
 
@@ -759,6 +776,28 @@ mod tests {
             analyzer.thesaurus.name(&concept.token),
             "multi-factor authentication"
         );
+    }
+
+    #[test]
+    fn a_common_word_inside_a_phrase_keeps_it_whole() {
+        let analyzer = Analyzer::new(&[]);
+        let facing = |text: &str| {
+            analyzer
+                .question_units(text)
+                .iter()
+                .any(|u| analyzer.thesaurus.name(&u.token) == "internet-facing")
+        };
+        assert!(facing("Are databases reachable from the internet?"));
+        assert!(facing(
+            "Are databases reachable directly from the internet?"
+        ));
+        // Only a common word, and only one: a topic word inside is a different ask.
+        assert!(!facing(
+            "Are databases reachable over VPN from the internet?"
+        ));
+        assert!(!facing(
+            "Are databases reachable directly and easily from the internet?"
+        ));
     }
 
     #[test]
