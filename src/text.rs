@@ -308,7 +308,8 @@ impl WordStemmer {
 
 /// Topic words the stemmer would merge with a common word of another meaning ("production"
 /// and "product", "provider" and "provide", "containers" and "contains", "severity" and
-/// "several"): they get a stem of their own, so the word lists can hold the common word.
+/// "several", "information" and "inform"): they get a stem of their own, so the word lists
+/// can hold the common word.
 const OWN_STEMS: &[(&str, &str)] = &[
     ("production", "production"),
     ("provider", "provider"),
@@ -326,7 +327,13 @@ const OWN_STEMS: &[(&str, &str)] = &[
     ("dependencies", "dependency"),
     ("controller", "controller"),
     ("controllers", "controller"),
+    ("information", "information"),
 ];
+
+/// Acronyms, written in capitals, that the stemmer would fold into another word: "IDS" into
+/// "id" (user ids), "IPS" into "ip" (IP addresses), "AIDE" into "aid". Kept whole; written in
+/// lowercase they are the everyday words.
+const KEPT_ACRONYMS: &[&str] = &["IDS", "IPS", "AIDE"];
 
 /// Marks a stop word kept in place by [`Analyzer::words`]; no stem starts with it.
 const STOP_MARK: char = '~';
@@ -415,6 +422,9 @@ impl Analyzer {
             text.split(|c: char| !c.is_alphanumeric())
                 .filter(|w| !w.is_empty())
                 .map(|word| {
+                    if KEPT_ACRONYMS.contains(&word) {
+                        return word.to_lowercase();
+                    }
                     stemmer
                         .stem(word)
                         .unwrap_or_else(|| format!("{STOP_MARK}{}", word.to_lowercase()))
@@ -727,6 +737,18 @@ mod tests {
             assert_eq!(units.len(), 1, "{word} is filler");
             assert!(!analyzer.is_generic(&units[0].token), "{word} is generic");
         }
+        // "information" is filler, but "inform" is the ask of "do you inform customers".
+        assert!(analyzer.question_units("information").is_empty());
+        assert_ne!(analyzer.stems("information"), analyzer.stems("inform"));
+    }
+
+    #[test]
+    fn acronyms_in_capitals_are_not_folded_into_everyday_words() {
+        let analyzer = Analyzer::new(&[]);
+        assert_ne!(analyzer.stems("IDS"), analyzer.stems("ids"));
+        assert_ne!(analyzer.stems("IPS"), analyzer.stems("IP"));
+        assert_eq!(analyzer.stems("ips"), analyzer.stems("IP"));
+        assert_ne!(analyzer.stems("AIDE"), analyzer.stems("aid"));
     }
 
     #[test]
