@@ -62,7 +62,7 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             answer: 0.80,
-            review: 0.52,
+            review: 0.50,
         }
     }
 }
@@ -126,8 +126,8 @@ impl Calibration {
 }
 
 pub const CALIBRATION: Calibration = Calibration {
-    weights: [7.654, 0.967, -1.609, 6.712, 0.236],
-    bias: -5.593,
+    weights: [7.536, 1.015, -1.625, 5.627, 0.208],
+    bias: -5.299,
 };
 
 /// The share of a question that, matched only by negative sentences of the statement, sends
@@ -254,6 +254,22 @@ impl Engine {
             return not_on_record(analysis, candidates, confidence, Some(evidence));
         }
         let control = &self.record.controls[best.index];
+        // "How often ...?" needs a frequency, "how long ...?" a time, "how many ...?" a
+        // number: a control that states none cannot answer it, however well it matches,
+        // unless the record says it does with a phrasing that asks the same.
+        if let Some(asked) = asked_quantity(&analysis.clause)
+            && !best.by_framework_id
+            && !states_quantity(&format!("{}. {}", control.title, control.statement), asked)
+            && !(best.phrasing >= 0.6 && asked_quantity(&best.phrasing_text) == Some(asked))
+        {
+            let mut outcome = not_on_record(analysis, candidates, confidence, Some(evidence));
+            outcome.reason = Some(format!(
+                "the question asks {}; `{}` states none",
+                asked.what(),
+                control.id
+            ));
+            return outcome;
+        }
         let mut status = if evidence.strength() >= self.thresholds.answer {
             Status::Answered
         } else {
@@ -450,6 +466,128 @@ fn doubt(
     }
 }
 
+/// The kind of quantity a question asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quantity {
+    Frequency,
+    Time,
+    Number,
+}
+
+impl Quantity {
+    fn what(self) -> &'static str {
+        match self {
+            Quantity::Frequency => "how often",
+            Quantity::Time => "for a time",
+            Quantity::Number => "for a number",
+        }
+    }
+}
+
+const NUMBER_WORDS: &[&str] = &[
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "fifteen", "twenty", "thirty", "sixty", "ninety", "hundred", "once", "twice",
+];
+const TIME_UNITS: &[&str] = &[
+    "second", "seconds", "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks",
+    "month", "months", "year", "years", "quarter", "quarters",
+];
+const FREQUENCIES: &[&str] = &[
+    "annual",
+    "annually",
+    "yearly",
+    "quarterly",
+    "monthly",
+    "weekly",
+    "daily",
+    "nightly",
+    "hourly",
+    "continuous",
+    "continuously",
+    "biannual",
+    "biannually",
+    "semiannual",
+    "semiannually",
+    "fortnightly",
+];
+/// Events a frequency can be counted by ("on every release").
+const EVENTS: &[&str] = &[
+    "release",
+    "releases",
+    "deployment",
+    "deployments",
+    "deploy",
+    "change",
+    "changes",
+    "build",
+    "builds",
+    "commit",
+    "commits",
+    "merge",
+    "login",
+    "session",
+    "hire",
+    "push",
+];
+
+fn lower_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// The quantity a question's main clause asks for, if it asks for one.
+fn asked_quantity(clause: &str) -> Option<Quantity> {
+    let words = lower_words(clause);
+    words
+        .windows(2)
+        .find_map(|w| match (w[0].as_str(), w[1].as_str()) {
+            ("how", "often" | "frequently") | ("what" | "which", "frequency" | "interval") => {
+                Some(Quantity::Frequency)
+            }
+            ("how", "long" | "quickly" | "fast" | "soon")
+            | ("what" | "which", "timeframe" | "timescale") => Some(Quantity::Time),
+            ("how", "many" | "much") => Some(Quantity::Number),
+            _ => None,
+        })
+}
+
+/// Whether `text` states a quantity of the kind asked: a frequency ("quarterly", "every
+/// release", "every 90 days"), a time ("within 4 hours", "13 months") or a number.
+fn states_quantity(text: &str, asked: Quantity) -> bool {
+    let words = lower_words(text);
+    let number = |w: &str| w.chars().any(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&w);
+    let time = |i: usize| {
+        number(&words[i])
+            && words[i + 1..]
+                .iter()
+                .take(2)
+                .any(|w| TIME_UNITS.contains(&w.as_str()))
+    };
+    // "every year", "each release", "every 90 days", "per quarter", "twice a year".
+    let every = |i: usize| {
+        let next = |w: &String| TIME_UNITS.contains(&w.as_str()) || EVENTS.contains(&w.as_str());
+        match words[i].as_str() {
+            "every" | "each" => {
+                words.get(i + 1).is_some_and(next) || (i + 1 < words.len() && time(i + 1))
+            }
+            "per" => words.get(i + 1).is_some_and(next),
+            "a" => {
+                i > 0
+                    && matches!(words[i - 1].as_str(), "once" | "twice" | "times")
+                    && words.get(i + 1).is_some_and(next)
+            }
+            _ => false,
+        }
+    };
+    (0..words.len()).any(|i| match asked {
+        Quantity::Frequency => FREQUENCIES.contains(&words[i].as_str()) || every(i),
+        Quantity::Time => time(i) || words[i] == "immediately",
+        Quantity::Number => number(&words[i]),
+    })
+}
+
 /// Whether the question is about the customer's own people ("training for our clinic staff",
 /// "Do customers take part in your exercises?"): what the company does for its own workforce
 /// does not answer it.
@@ -507,4 +645,50 @@ pub fn citation_text(citations: &[Citation]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantity_questions_are_told_apart() {
+        let asked = |q: &str| asked_quantity(q);
+        assert_eq!(
+            asked("How often are backups tested?"),
+            Some(Quantity::Frequency)
+        );
+        assert_eq!(
+            asked("At what interval are keys rotated?"),
+            Some(Quantity::Frequency)
+        );
+        assert_eq!(asked("How long are logs kept?"), Some(Quantity::Time));
+        assert_eq!(
+            asked("How quickly is access removed?"),
+            Some(Quantity::Time)
+        );
+        assert_eq!(asked("How many staff are on call?"), Some(Quantity::Number));
+        assert_eq!(asked("How do you encrypt backups?"), None);
+        assert_eq!(asked("Are logs kept for long?"), None);
+    }
+
+    #[test]
+    fn a_quantity_is_found_only_of_the_kind_asked() {
+        use Quantity::*;
+        let states = |text: &str, q| states_quantity(text, q);
+        assert!(states("Keys are rotated every year.", Frequency));
+        assert!(states("A scan runs on every release.", Frequency));
+        assert!(states("Access is reviewed quarterly.", Frequency));
+        assert!(states("Passwords expire every 90 days.", Frequency));
+        assert!(!states("Every employee has a named account.", Frequency));
+        assert!(!states("Backups are kept for 35 days.", Frequency));
+        assert!(states("Backups are kept for 35 days.", Time));
+        assert!(states(
+            "Access is removed within 4 hours of departure.",
+            Time
+        ));
+        assert!(!states("TLS 1.2 or higher is required.", Time));
+        assert!(states("TLS 1.2 or higher is required.", Number));
+        assert!(!states("Staff use named accounts.", Number));
+    }
 }

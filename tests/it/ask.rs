@@ -373,6 +373,24 @@ fn a_question_about_the_customers_people_is_not_answered_by_the_companys_own_pra
 }
 
 #[test]
+fn a_quantity_the_record_does_not_state_is_not_on_the_record() {
+    // BCK-01 says how long backups are kept; SUP-01 says when support may open invoices,
+    // not how often it does.
+    let dir = tiny_record();
+    let kept = ask(dir.path(), "How long are production database backups kept?");
+    assert_eq!(kept.citations[0].control, "BCK-01");
+    assert_ne!(kept.status, Status::NotOnRecord, "{}", kept.confidence);
+    let question = "Do support staff open a customer's invoices?";
+    assert_ne!(ask(dir.path(), question).status, Status::NotOnRecord);
+    let often = ask(
+        dir.path(),
+        "How often do support staff open a customer's invoices?",
+    );
+    assert_eq!(often.status, Status::NotOnRecord, "{}", often.confidence);
+    assert!(often.reason.is_some_and(|r| r.contains("SUP-01")));
+}
+
+#[test]
 fn a_topic_an_n_a_control_names_is_answered_by_it() {
     // MOB-01 says there is no mobile app: a question about how the Android app is tested is
     // about something the record says does not apply, not off the record.

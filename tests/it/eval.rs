@@ -200,7 +200,7 @@ fn sweep_thresholds_on_the_tune_split() {
         .into_iter()
         .filter(|q| q.split == "tune")
         .collect();
-    for review in [0.45f32, 0.48, 0.50, 0.51, 0.52, 0.55] {
+    for review in [0.45f32, 0.47, 0.48, 0.49, 0.50, 0.51, 0.52, 0.55] {
         for answer in [0.65f32, 0.7, 0.75, 0.8, 0.85, 0.9] {
             if answer < review {
                 continue;
