@@ -392,11 +392,10 @@ impl Analyzer {
         let group = self.thesaurus.names.len();
         self.thesaurus.names.push(terms[0].clone());
         for term in terms {
-            // A phrase is looked up by its first word that is not a stop word.
-            let mut tokens = self.words(term);
-            let start = tokens.iter().take_while(|t| is_stop(t)).count();
-            tokens.drain(..start);
-            if let Some(first) = tokens.first() {
+            // A phrase is looked up by its first word that is not a stop word; stop words
+            // before it must still precede it ("at rest" is not "REST API").
+            let tokens = self.words(term);
+            if let Some(first) = tokens.iter().find(|t| !is_stop(t)) {
                 self.thesaurus
                     .phrases
                     .entry(first.clone())
@@ -434,7 +433,8 @@ impl Analyzer {
     }
 
     /// The thesaurus phrase, if any, that starts at the `k`-th word of `words` that is not a
-    /// stop word, with how many such words it spans. A phrase with a stop word matches the
+    /// stop word (after the phrase's own leading stop words, which must stand right before
+    /// it), with how many such words it spans. A phrase with a stop word matches the
     /// words in order; one without matches them with their stop words left out ("encryption
     /// of data at rest" has "data at rest"). Either way, one common word may stand inside:
     /// "reachable directly from the internet" is "reachable from the internet".
@@ -451,7 +451,11 @@ impl Analyzer {
             .into_iter()
             .flatten()
             .filter_map(move |entry| {
-                let phrase = &entry.0;
+                let lead = entry.0.iter().take_while(|t| is_stop(t)).count();
+                if start < lead || words[start - lead..start] != entry.0[..lead] {
+                    return None;
+                }
+                let phrase = &entry.0[lead..];
                 let spans = phrase.iter().filter(|t| !is_stop(t)).count();
                 let with_stops = spans < phrase.len();
                 let position = |at: usize| {
@@ -820,6 +824,20 @@ mod tests {
         assert!(!facing(
             "Are databases reachable directly and easily from the internet?"
         ));
+    }
+
+    #[test]
+    fn a_phrase_that_starts_with_a_stop_word_needs_it() {
+        let analyzer = Analyzer::new(&[]);
+        let at_rest = |text: &str| {
+            analyzer
+                .question_units(text)
+                .iter()
+                .any(|u| analyzer.thesaurus.name(&u.token) == "at rest")
+        };
+        assert!(at_rest("Is data encrypted at rest?"));
+        assert!(at_rest("at-rest encryption?"));
+        assert!(!at_rest("Do you offer a REST API?"));
     }
 
     #[test]
