@@ -308,8 +308,8 @@ impl WordStemmer {
 
 /// Topic words the stemmer would merge with a common word of another meaning ("production"
 /// and "product", "provider" and "provide", "containers" and "contains", "severity" and
-/// "several", "information" and "inform"): they get a stem of their own, so the word lists
-/// can hold the common word.
+/// "several", "information" and "inform"; "yearly" and "year", which made every year a
+/// frequency): they get a stem of their own, so the word lists can hold the common word.
 const OWN_STEMS: &[(&str, &str)] = &[
     ("production", "production"),
     ("provider", "provider"),
@@ -328,6 +328,12 @@ const OWN_STEMS: &[(&str, &str)] = &[
     ("controller", "controller"),
     ("controllers", "controller"),
     ("information", "information"),
+    ("yearly", "yearly"),
+    ("quarterly", "quarterly"),
+    ("monthly", "monthly"),
+    ("weekly", "weekly"),
+    ("periodic", "periodic"),
+    ("periodically", "periodic"),
 ];
 
 /// Acronyms, written in capitals, that the stemmer would fold into another word: "IDS" into
@@ -744,6 +750,9 @@ mod tests {
         // "information" is filler, but "inform" is the ask of "do you inform customers".
         assert!(analyzer.question_units("information").is_empty());
         assert_ne!(analyzer.stems("information"), analyzer.stems("inform"));
+        // A year is a time, yearly a frequency.
+        assert_ne!(analyzer.stems("yearly"), analyzer.stems("year"));
+        assert_ne!(analyzer.stems("period"), analyzer.stems("periodically"));
     }
 
     #[test]
