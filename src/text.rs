@@ -309,7 +309,8 @@ impl WordStemmer {
 /// Topic words the stemmer would merge with a common word of another meaning ("production"
 /// and "product", "provider" and "provide", "containers" and "contains", "severity" and
 /// "several", "information" and "inform"; "yearly" and "year", which made every year a
-/// frequency): they get a stem of their own, so the word lists can hold the common word.
+/// frequency; "anonymous" and "anonymized"; "important" and "import"): they get a stem of
+/// their own, so the word lists can hold the common word.
 const OWN_STEMS: &[(&str, &str)] = &[
     ("production", "production"),
     ("provider", "provider"),
@@ -334,6 +335,10 @@ const OWN_STEMS: &[(&str, &str)] = &[
     ("weekly", "weekly"),
     ("periodic", "periodic"),
     ("periodically", "periodic"),
+    ("important", "important"),
+    ("importance", "important"),
+    ("anonymous", "anonymous"),
+    ("anonymously", "anonymous"),
 ];
 
 /// Acronyms, written in capitals, that the stemmer would fold into another word: "IDS" into
@@ -753,6 +758,9 @@ mod tests {
         // A year is a time, yearly a frequency.
         assert_ne!(analyzer.stems("yearly"), analyzer.stems("year"));
         assert_ne!(analyzer.stems("period"), analyzer.stems("periodically"));
+        // Anonymous access is no anonymization, and an import is no important thing.
+        assert_ne!(analyzer.stems("anonymous"), analyzer.stems("anonymized"));
+        assert!(!analyzer.is_generic(&analyzer.stems("import")[0]));
     }
 
     #[test]
