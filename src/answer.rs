@@ -257,8 +257,13 @@ impl Engine {
         // "How often ...?" needs a frequency, "how long ...?" a time, "how many ...?" a
         // number: a control that states none cannot answer it, however well it matches,
         // unless the record says it does with a phrasing that asks the same.
-        if let Some(asked) = asked_quantity(&analysis.clause)
-            && !best.by_framework_id
+        if let Some(asked) = asked_quantity(&analysis.clause).or_else(|| {
+            analysis
+                .units
+                .iter()
+                .any(|u| FREQUENCY_CONCEPTS.contains(&u.concept.as_str()))
+                .then_some(Quantity::Frequency)
+        }) && !best.by_framework_id
             && !states_quantity(&format!("{}. {}", control.title, control.statement), asked)
             && !(best.phrasing >= 0.6 && asked_quantity(&best.phrasing_text) == Some(asked))
         {
@@ -509,6 +514,15 @@ const FREQUENCIES: &[&str] = &[
     "semiannual",
     "semiannually",
     "fortnightly",
+];
+/// The thesaurus concepts that name a frequency ("every year", "quarterly").
+const FREQUENCY_CONCEPTS: &[&str] = &[
+    "annually",
+    "semi-annually",
+    "quarterly",
+    "monthly",
+    "weekly",
+    "daily",
 ];
 /// Events a frequency can be counted by ("on every release").
 const EVENTS: &[&str] = &[

@@ -388,6 +388,18 @@ fn a_quantity_the_record_does_not_state_is_not_on_the_record() {
     );
     assert_eq!(often.status, Status::NotOnRecord, "{}", often.confidence);
     assert!(often.reason.is_some_and(|r| r.contains("SUP-01")));
+    // A yes/no question that names a frequency asks for one too.
+    let monthly = ask(
+        dir.path(),
+        "Do support staff open a customer's invoices every month?",
+    );
+    assert_eq!(
+        monthly.status,
+        Status::NotOnRecord,
+        "{}",
+        monthly.confidence
+    );
+    assert!(monthly.reason.is_some());
 }
 
 #[test]
