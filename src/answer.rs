@@ -190,11 +190,12 @@ impl Engine {
         }
         let thesaurus_path = root.join(RECORD_THESAURUS);
         let own = std::fs::read_to_string(&thesaurus_path).unwrap_or_default();
-        let (groups, problems) = parse_thesaurus_lines(&own);
+        let (lines, mut problems) = parse_thesaurus_lines(&own);
+        let analyzer = Analyzer::new(&lines);
+        problems.extend(analyzer.kinds_problems(&lines));
         if let Some((line, message)) = problems.first() {
             bail!("{}:{line}: {message}", thesaurus_path.display());
         }
-        let analyzer = Analyzer::new(&groups);
         let stamp = fingerprint(&loaded.record, &own);
         let index = SearchIndex::open_or_build(&loaded.record, &analyzer, &stamp)?;
         Ok(Engine::from_parts(loaded.record, analyzer, index))

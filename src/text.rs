@@ -236,31 +236,65 @@ impl Thesaurus {
     }
 }
 
-/// Parses thesaurus lines (`term | term | ...`, `#` comments). Returns problems as
-/// (1-based line, message) so a record's own file can be reported like any other.
-pub fn parse_thesaurus_lines(text: &str) -> (Vec<Vec<String>>, Vec<(usize, String)>) {
-    let mut groups = Vec::new();
+/// One line of a thesaurus file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ThesaurusLine {
+    /// `term | term | ...`: equivalent terms; the first names the concept.
+    Same(Vec<String>),
+    /// `broader > term | term | ...`: each term is a kind of `broader` ("cloud provider > aws"):
+    /// a document that names one also speaks of `broader`, not the other way round.
+    Kinds {
+        line: usize,
+        broader: String,
+        narrower: Vec<String>,
+    },
+}
+
+/// Parses thesaurus lines (`term | term | ...`, `broader > term | ...`, `#` comments). Returns
+/// problems as (1-based line, message) so a record's own file can be reported like any other.
+pub fn parse_thesaurus_lines(text: &str) -> (Vec<ThesaurusLine>, Vec<(usize, String)>) {
+    let mut lines = Vec::new();
     let mut problems = Vec::new();
+    let terms = |list: &str| -> Vec<String> {
+        list.split('|')
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect()
+    };
     for (index, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let terms: Vec<String> = line
-            .split('|')
-            .map(|t| t.trim().to_lowercase())
-            .filter(|t| !t.is_empty())
-            .collect();
-        if terms.len() < 2 {
+        if let Some((broader, narrower)) = line.split_once(" > ") {
+            let broader = broader.trim().to_lowercase();
+            let narrower = terms(narrower);
+            if broader.is_empty() || broader.contains('|') || narrower.is_empty() {
+                problems.push((
+                    index + 1,
+                    "a kinds line is one broader term, ` > `, then its kinds separated by ` | `"
+                        .to_string(),
+                ));
+                continue;
+            }
+            lines.push(ThesaurusLine::Kinds {
+                line: index + 1,
+                broader,
+                narrower,
+            });
+            continue;
+        }
+        let group = terms(line);
+        if group.len() < 2 {
             problems.push((
                 index + 1,
                 "a thesaurus group needs at least two terms separated by ` | `".to_string(),
             ));
             continue;
         }
-        groups.push(terms);
+        lines.push(ThesaurusLine::Same(group));
     }
-    (groups, problems)
+    (lines, problems)
 }
 
 /// tantivy's English pipeline (lowercase, stop words, Snowball stemmer) with a memo of every
@@ -401,16 +435,19 @@ pub struct Analyzer {
     generic: BTreeSet<String>,
     negations: BTreeSet<String>,
     pub thesaurus: Thesaurus,
+    /// Token of a kind → tokens of what it is a kind of (`broader > ...` lines).
+    kinds: HashMap<String, Vec<String>>,
 }
 
 impl Analyzer {
-    /// The built-in thesaurus plus a record's own groups (`extra`).
-    pub fn new(extra: &[Vec<String>]) -> Analyzer {
+    /// The built-in thesaurus plus a record's own lines (`extra`).
+    pub fn new(extra: &[ThesaurusLine]) -> Analyzer {
         let mut analyzer = Analyzer {
             filler: BTreeSet::new(),
             generic: BTreeSet::new(),
             negations: BTreeSet::new(),
             thesaurus: Thesaurus::default(),
+            kinds: HashMap::new(),
         };
         analyzer.filler = FILLER.iter().flat_map(|w| analyzer.stems(w)).collect();
         analyzer.generic = GENERIC_WORDS
@@ -421,13 +458,70 @@ impl Analyzer {
             .collect();
         analyzer.negations = NEGATIONS.iter().map(|w| w.to_string()).collect();
         let (builtin, _) = parse_thesaurus_lines(BUILTIN_THESAURUS);
-        for terms in builtin.iter().chain(extra) {
-            analyzer.add_group(terms);
+        let lines: Vec<&ThesaurusLine> = builtin.iter().chain(extra).collect();
+        for line in &lines {
+            if let ThesaurusLine::Same(terms) = line {
+                analyzer.add_group(terms);
+            }
         }
         for list in analyzer.thesaurus.phrases.values_mut() {
             list.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
         }
+        for line in &lines {
+            if let ThesaurusLine::Kinds {
+                broader, narrower, ..
+            } = line
+                && let Some(broader) = analyzer.term_token(broader)
+            {
+                let kinds: Vec<String> = narrower
+                    .iter()
+                    .filter_map(|t| analyzer.term_token(t))
+                    .collect();
+                for kind in kinds {
+                    analyzer
+                        .kinds
+                        .entry(kind)
+                        .or_default()
+                        .push(broader.clone());
+                }
+            }
+        }
         analyzer
+    }
+
+    /// The one token a term folds to: a word's stem or a thesaurus concept. `None` for a
+    /// phrase that is no thesaurus term, which a kinds line cannot use.
+    fn term_token(&self, term: &str) -> Option<String> {
+        match self.fold(&self.words(term)).as_slice() {
+            [(token, _)] => Some(token.clone()),
+            _ => None,
+        }
+    }
+
+    /// The terms of `lines`' kinds lines that fold to no single token, as problems.
+    pub fn kinds_problems(&self, lines: &[ThesaurusLine]) -> Vec<(usize, String)> {
+        let mut problems = Vec::new();
+        for line in lines {
+            if let ThesaurusLine::Kinds {
+                line,
+                broader,
+                narrower,
+            } = line
+            {
+                for term in std::iter::once(broader).chain(narrower) {
+                    if self.term_token(term).is_none() {
+                        problems.push((
+                            *line,
+                            format!(
+                                "`{term}` is neither one word nor a term of a thesaurus group; \
+                                 add a group for it or use one word"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        problems
     }
 
     fn add_group(&mut self, terms: &[String]) {
@@ -563,6 +657,12 @@ impl Analyzer {
                     .map(|(_, (_, group))| format!("syn_{group}")),
             );
         }
+        // "AWS" says "cloud provider" too.
+        let broader: Vec<String> = tokens
+            .iter()
+            .flat_map(|t| self.kinds.get(t).into_iter().flatten().cloned())
+            .collect();
+        tokens.extend(broader);
         tokens
     }
 
@@ -946,12 +1046,45 @@ mod tests {
 
     #[test]
     fn a_record_thesaurus_extends_the_builtin_one() {
-        let extra = vec![vec!["payvane vault".to_string(), "pvv".to_string()]];
+        let (extra, problems) =
+            parse_thesaurus_lines("payvane vault | pvv\nstore > pvv | keybox\n");
+        assert!(problems.is_empty(), "{problems:?}");
         let analyzer = Analyzer::new(&extra);
+        assert!(analyzer.kinds_problems(&extra).is_empty());
         assert_eq!(
             tokens(&analyzer.question_units("PVV")),
             tokens(&analyzer.question_units("Payvane Vault"))
         );
+        // A kinds line is one way: a document naming the kind speaks of the broader term.
+        let store = analyzer.term_token("store").unwrap();
+        assert!(
+            analyzer
+                .document_tokens("Secrets live in our Keybox.")
+                .contains(&store)
+        );
+        assert!(
+            analyzer
+                .document_tokens("Payvane Vault holds the keys.")
+                .contains(&store)
+        );
+        let keybox = analyzer.term_token("keybox").unwrap();
+        assert!(
+            !analyzer
+                .document_tokens("Our store holds keys.")
+                .contains(&keybox)
+        );
+    }
+
+    #[test]
+    fn kinds_lines_that_cannot_resolve_are_problems() {
+        let (lines, problems) = parse_thesaurus_lines("cloud > aws\ncloud hosting > aws\n > x\n");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].0, 3);
+        let analyzer = Analyzer::new(&lines);
+        let problems = analyzer.kinds_problems(&lines);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].0, 2);
+        assert!(problems[0].1.contains("cloud hosting"));
     }
 
     #[test]
@@ -1008,8 +1141,9 @@ mod tests {
 
     #[test]
     fn thesaurus_file_parses_without_problems() {
-        let (groups, problems) = parse_thesaurus_lines(BUILTIN_THESAURUS);
-        assert!(groups.len() >= 120, "{}", groups.len());
+        let (lines, problems) = parse_thesaurus_lines(BUILTIN_THESAURUS);
+        assert!(lines.len() >= 120, "{}", lines.len());
         assert_eq!(problems, vec![]);
+        assert_eq!(Analyzer::new(&[]).kinds_problems(&lines), vec![]);
     }
 }

@@ -420,3 +420,20 @@ fn a_topic_an_n_a_control_names_is_answered_by_it() {
     assert_eq!(outcome.citations[0].control, "MOB-01");
     assert_eq!(outcome.answer, Some(Answer::NotApplicable));
 }
+
+#[test]
+fn a_record_thesaurus_line_that_cannot_resolve_is_reported_with_its_line() {
+    let dir = tiny_record();
+    let thesaurus = dir.path().join("thesaurus.txt");
+    std::fs::write(&thesaurus, "# ours\nsign-in hub > keycloak\n").unwrap();
+    let error = Engine::open(dir.path())
+        .err()
+        .expect("an error")
+        .to_string();
+    assert!(error.contains("thesaurus.txt:2"), "{error}");
+    assert!(error.contains("sign-in hub"), "{error}");
+    // One word, or a term of a group, resolves; a statement naming the kind then speaks of it.
+    std::fs::write(&thesaurus, "hub > keycloak\n").unwrap();
+    let engine = Engine::open(dir.path()).expect("engine");
+    assert!(engine.ask("Is there a hub?").is_ok());
+}
