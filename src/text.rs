@@ -255,9 +255,10 @@ pub enum ThesaurusLine {
 pub fn parse_thesaurus_lines(text: &str) -> (Vec<ThesaurusLine>, Vec<(usize, String)>) {
     let mut lines = Vec::new();
     let mut problems = Vec::new();
+    // Terms keep their case: "IDS" in capitals is the acronym ([`KEPT_ACRONYMS`]).
     let terms = |list: &str| -> Vec<String> {
         list.split('|')
-            .map(|t| t.trim().to_lowercase())
+            .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty())
             .collect()
     };
@@ -267,7 +268,7 @@ pub fn parse_thesaurus_lines(text: &str) -> (Vec<ThesaurusLine>, Vec<(usize, Str
             continue;
         }
         if let Some((broader, narrower)) = line.split_once(" > ") {
-            let broader = broader.trim().to_lowercase();
+            let broader = broader.trim().to_string();
             let narrower = terms(narrower);
             if broader.is_empty() || broader.contains('|') || narrower.is_empty() {
                 problems.push((
@@ -915,6 +916,18 @@ mod tests {
         assert_ne!(analyzer.stems("IPS"), analyzer.stems("IP"));
         assert_eq!(analyzer.stems("ips"), analyzer.stems("IP"));
         assert_ne!(analyzer.stems("AIDE"), analyzer.stems("aid"));
+        let concept = |text: &str| {
+            analyzer
+                .question_units(text)
+                .iter()
+                .map(|u| analyzer.thesaurus.name(&u.token).to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            concept("Do you run an IDS?"),
+            vec!["run", "intrusion detection"]
+        );
+        assert_eq!(concept("Are user ids unique?"), vec!["user", "id", "uniqu"]);
     }
 
     #[test]
