@@ -542,8 +542,7 @@ pub fn main_clause(question: &str, analyzer: &Analyzer) -> String {
     let bytes: Vec<char> = question.chars().collect();
     let mut clauses = Vec::new();
     for (i, c) in bytes.iter().enumerate() {
-        let end_of_sentence =
-            *c == '?' || (*c == '.' && bytes.get(i + 1).is_none_or(|n| n.is_whitespace()));
+        let end_of_sentence = *c == '?' || (*c == '.' && ends_sentence(&bytes, i));
         if end_of_sentence {
             clauses.push(bytes[start..=i].iter().collect::<String>());
             start = i + 1;
@@ -562,6 +561,36 @@ pub fn main_clause(question: &str, analyzer: &Analyzer) -> String {
     } else {
         head.trim().to_string()
     }
+}
+
+/// Whether the full stop at `i` ends a sentence: it is followed by the end or by space and a
+/// capital or digit, and does not close an abbreviation that never ends one ("UAR scope
+/// incl. GitHub", "tools, e.g. Okta").
+fn ends_sentence(chars: &[char], i: usize) -> bool {
+    const ABBREVIATIONS: &[&str] = &[
+        "incl", "e.g", "i.e", "eg", "ie", "vs", "approx", "cf", "esp",
+    ];
+    let Some(next) = chars.get(i + 1) else {
+        return true;
+    };
+    if !next.is_whitespace() {
+        return false;
+    }
+    let word: String = chars[..i]
+        .iter()
+        .rev()
+        .take_while(|c| c.is_alphanumeric() || **c == '.')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    if ABBREVIATIONS.contains(&word.to_lowercase().as_str()) {
+        return false;
+    }
+    chars[i + 1..]
+        .iter()
+        .find(|c| !c.is_whitespace())
+        .is_none_or(|c| c.is_uppercase() || c.is_ascii_digit() || !c.is_alphabetic())
 }
 
 /// Where a sentence turns from its ask to a follow-up ("..., and how often?", "if so, ...")
@@ -613,6 +642,23 @@ fn cut_follow_up(sentence: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn abbreviations_do_not_end_the_clause() {
+        let analyzer = Analyzer::new(&[]);
+        assert_eq!(
+            main_clause("UAR scope incl. GitHub + prod DBs?", &analyzer),
+            "UAR scope incl. GitHub + prod DBs?"
+        );
+        assert_eq!(
+            main_clause("SSO vs. local passwords for admins?", &analyzer),
+            "SSO vs. local passwords for admins?"
+        );
+        assert_eq!(
+            main_clause("Backups are encrypted. Describe how.", &analyzer),
+            "Backups are encrypted."
+        );
+    }
 
     #[test]
     fn compound_questions_keep_the_main_clause() {
