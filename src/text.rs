@@ -847,6 +847,14 @@ fn fold_word(word: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Whether `text` asks about the thesaurus concept named `name`.
+    fn asks_about(analyzer: &Analyzer, text: &str, name: &str) -> bool {
+        analyzer
+            .question_units(text)
+            .iter()
+            .any(|u| analyzer.thesaurus.name(&u.token) == name)
+    }
+
     fn tokens(units: &[Unit]) -> BTreeSet<&str> {
         units.iter().map(|u| u.token.as_str()).collect()
     }
@@ -916,18 +924,16 @@ mod tests {
         assert_ne!(analyzer.stems("IPS"), analyzer.stems("IP"));
         assert_eq!(analyzer.stems("ips"), analyzer.stems("IP"));
         assert_ne!(analyzer.stems("AIDE"), analyzer.stems("aid"));
-        let concept = |text: &str| {
-            analyzer
-                .question_units(text)
-                .iter()
-                .map(|u| analyzer.thesaurus.name(&u.token).to_string())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            concept("Do you run an IDS?"),
-            vec!["run", "intrusion detection"]
-        );
-        assert_eq!(concept("Are user ids unique?"), vec!["user", "id", "uniqu"]);
+        assert!(asks_about(
+            &analyzer,
+            "Do you run an IDS?",
+            "intrusion detection"
+        ));
+        assert!(!asks_about(
+            &analyzer,
+            "Are user ids unique?",
+            "intrusion detection"
+        ));
     }
 
     #[test]
@@ -982,12 +988,7 @@ mod tests {
     #[test]
     fn a_common_word_inside_a_phrase_keeps_it_whole() {
         let analyzer = Analyzer::new(&[]);
-        let facing = |text: &str| {
-            analyzer
-                .question_units(text)
-                .iter()
-                .any(|u| analyzer.thesaurus.name(&u.token) == "internet-facing")
-        };
+        let facing = |text: &str| asks_about(&analyzer, text, "internet-facing");
         assert!(facing("Are databases reachable from the internet?"));
         assert!(facing(
             "Are databases reachable directly from the internet?"
@@ -1004,12 +1005,7 @@ mod tests {
     #[test]
     fn a_phrase_that_starts_with_a_stop_word_needs_it() {
         let analyzer = Analyzer::new(&[]);
-        let at_rest = |text: &str| {
-            analyzer
-                .question_units(text)
-                .iter()
-                .any(|u| analyzer.thesaurus.name(&u.token) == "at rest")
-        };
+        let at_rest = |text: &str| asks_about(&analyzer, text, "at rest");
         assert!(at_rest("Is data encrypted at rest?"));
         assert!(at_rest("at-rest encryption?"));
         assert!(!at_rest("Do you offer a REST API?"));
