@@ -130,6 +130,9 @@ pub const CALIBRATION: Calibration = Calibration {
     bias: -5.299,
 };
 
+/// How close the runner-up's score must be for the two to explain a question equally well.
+const TIE: f32 = 0.05;
+
 /// The share of a question that, matched only by negative sentences of the statement, sends
 /// the answer to review.
 const DENIED_SHARE: f32 = 0.2;
@@ -313,6 +316,19 @@ impl Engine {
                 against_phrasing,
                 company_only,
             );
+            // Another control explains the question as well and answers it otherwise: which
+            // one the customer meant is a guess ("a documented list of personal data").
+            if reason.is_none()
+                && let Some(second) = candidates.get(1)
+                && best.score - second.score < TIE
+                && second.coverage >= best.coverage
+                && self.record.controls[second.index].answer != answer
+            {
+                reason = Some(format!(
+                    "`{}` explains the question as well and answers it otherwise",
+                    self.record.controls[second.index].id
+                ));
+            }
             if reason.is_some() {
                 status = Status::Review;
             }

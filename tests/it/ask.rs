@@ -437,3 +437,44 @@ fn a_record_thesaurus_line_that_cannot_resolve_is_reported_with_its_line() {
     let engine = Engine::open(dir.path()).expect("engine");
     assert!(engine.ask("Is there a hub?").is_ok());
 }
+
+#[test]
+fn a_question_two_controls_explain_alike_but_answer_otherwise_goes_to_review() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("knowledge")).unwrap();
+    std::fs::create_dir_all(dir.path().join("mappings")).unwrap();
+    std::fs::write(
+        dir.path().join("knowledge/privacy.toml"),
+        r#"
+[[control]]
+id = "PRV-01"
+title = "Personal data inventory"
+answer = "yes"
+statement = "We keep an inventory of the personal data we hold."
+reviewed = 2026-06-01
+
+[[control]]
+id = "PRV-02"
+title = "Sale of personal data"
+answer = "no"
+statement = "We do not sell personal data."
+reviewed = 2026-06-01
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mappings/controls.csv"),
+        "control,soc2,iso27001,cuec\nPRV-01,P1.1,A.5.34,\nPRV-02,P6.1,A.5.34,\n",
+    )
+    .unwrap();
+    let outcome = ask(dir.path(), "Personal data?");
+    assert_eq!(outcome.status, Status::Review, "{:?}", outcome.reason);
+    assert!(
+        outcome
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("as well")),
+        "{:?}",
+        outcome.reason
+    );
+}
