@@ -346,9 +346,10 @@ impl WordStemmer {
 /// "information" and "inform", "yearly" and "year" (which made every year a frequency),
 /// "integrity" and "integration", "authority" and "authorization", "objective" and
 /// "object", "tokenization" and "token", "government" and "governance", "responsible" and
-/// "response". Found by stemming the words of both records, the eval questions and an
-/// English word list and reading the groups. They get a stem of their own, so the word
-/// lists can also hold the common word.
+/// "response", and topic words that share a stem with a common word ("awareness" and
+/// "aware", "enforcement" and "enforce", "quit" and "quite"). Found by stemming the words of
+/// both records, the eval questions, the generic words and an English word list and reading
+/// the groups. They get a stem of their own, so the word lists can also hold the common word.
 const OWN_STEMS: &[(&str, &str)] = &[
     ("production", "production"),
     ("provider", "provider"),
@@ -405,6 +406,16 @@ const OWN_STEMS: &[(&str, &str)] = &[
     ("responsibilities", "responsib"),
     ("appointment", "appointment"),
     ("appointments", "appointment"),
+    ("awareness", "awareness"),
+    ("acceptable", "acceptable"),
+    ("acceptance", "acceptance"),
+    ("exception", "exception"),
+    ("exceptions", "exception"),
+    ("enforcement", "enforcement"),
+    ("setting", "setting"),
+    ("settings", "setting"),
+    ("quite", "quite"),
+    ("probably", "probably"),
 ];
 
 /// Acronyms, written in capitals, that the stemmer would fold into another word: "IDS" into
@@ -909,6 +920,11 @@ mod tests {
             ("generators", "generate"),
             ("commitments", "commit"),
             ("appointments", "appointed"),
+            // A topic word that shares a stem with a common word would weigh as common.
+            ("awareness", "aware"),
+            ("exceptions", "except"),
+            ("enforcement", "enforce"),
+            ("quit", "quite"),
         ] {
             assert_ne!(analyzer.stems(a), analyzer.stems(b), "{a} and {b}");
         }
