@@ -416,6 +416,9 @@ const OWN_STEMS: &[(&str, &str)] = &[
     ("settings", "setting"),
     ("quite", "quite"),
     ("probably", "probably"),
+    ("accessibility", "accessibility"),
+    ("processing", "processing"),
+    ("processed", "processing"),
 ];
 
 /// Acronyms, written in capitals, that the stemmer would fold into another word: "IDS" into
@@ -925,6 +928,9 @@ mod tests {
             ("exceptions", "except"),
             ("enforcement", "enforce"),
             ("quit", "quite"),
+            ("accessibility", "access"),
+            // "a process for" is filler, "processing personal data" is not.
+            ("processing", "process"),
         ] {
             assert_ne!(analyzer.stems(a), analyzer.stems(b), "{a} and {b}");
         }
