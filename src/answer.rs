@@ -481,6 +481,13 @@ fn doubt(
         Some(format!(
             "the question is about the customer's people; `{id}` is about the company's own"
         ))
+    } else if is_follow_up(question) {
+        Some("follows up the question before it (\"if so, ...\"): read the two together".into())
+    } else if analysis.units.len() == 1
+        && !analysis.units[0].token.starts_with("syn_")
+        && !best.by_framework_id
+    {
+        Some("asks about a single word: what it asks of it is for a reader".into())
     } else if is_label(question) {
         Some("reads as a form field, not a yes/no question".into())
     } else {
@@ -651,6 +658,19 @@ fn asks_about_customer_people(question: &str) -> bool {
                 .take(2)
                 .any(|next| PEOPLE.contains(&next.as_str()))
     })
+}
+
+/// A question that only makes sense after the one before it: "If so, how often?", "If
+/// 'Yes', please provide a copy."
+fn is_follow_up(question: &str) -> bool {
+    let words = lower_words(question);
+    words.first().is_some_and(|w| w == "if")
+        && words.get(1).is_some_and(|w| {
+            matches!(
+                w.as_str(),
+                "so" | "yes" | "no" | "not" | "applicable" | "other" | "none" | "answered"
+            )
+        })
 }
 
 /// A form field ("Solution Provider Name") rather than a question: a few words, no question

@@ -783,7 +783,8 @@ const JOINED_PREFIXES: &[&str] = &["allow", "anti", "deny", "non", "sub"];
 /// - British spellings ("sanitised", "authorisation", "centre") become American ones, so both
 ///   stem alike (stemmers treat -ise and -ize words differently);
 /// - an acronym's plural `s` goes ("SSNs", "CVEs"), which no stemmer drops;
-/// - a possessive `'s` goes ("a candidate's employer"): split off, the `s` would be a word;
+/// - a possessive `'s` or a contraction's `'re`, `'ve`, `'ll`, `'d`, `'m` goes ("a
+///   candidate's employer", "you're"): split off, it would be a word;
 /// - a one-letter prefix stays with its word ("e-discovery" → "ediscovery", "e-mail" →
 ///   "email"): split, the letter is dropped as noise and the word alone means something else;
 ///   so does a prefix of [`JOINED_PREFIXES`] ("anti-bribery" → "antibribery"), which alone
@@ -802,12 +803,13 @@ fn normalize_words(text: &str) -> String {
             && chars.peek().is_some_and(|n| n.is_alphabetic())
         {
             continue;
-        } else if matches!(c, '\'' | '\u{2019}')
-            && !word.is_empty()
-            && chars.peek().is_some_and(|n| n.eq_ignore_ascii_case(&'s'))
-            && !chars.clone().nth(1).is_some_and(char::is_alphanumeric)
+        } else if let Some(len) = (matches!(c, '\'' | '\u{2019}') && !word.is_empty())
+            .then(|| clitic_len(chars.clone()))
+            .flatten()
         {
-            chars.next();
+            for _ in 0..len {
+                chars.next();
+            }
         } else {
             out.push_str(&fold_word(&word));
             word.clear();
@@ -816,6 +818,18 @@ fn normalize_words(text: &str) -> String {
     }
     out.push_str(&fold_word(&word));
     out
+}
+
+/// The length of a possessive or contraction ending after an apostrophe (`'s`, `'re`, `'ve`,
+/// `'ll`, `'d`, `'m`), if `rest` starts with one: it belongs to the word before it
+/// ("you're", "a candidate's"). Alone, it would be a word of its own.
+fn clitic_len(rest: impl Iterator<Item = char> + Clone) -> Option<usize> {
+    let letters: String = rest
+        .clone()
+        .take_while(|c| c.is_alphanumeric())
+        .collect::<String>()
+        .to_lowercase();
+    matches!(letters.as_str(), "s" | "re" | "ve" | "ll" | "d" | "m").then_some(letters.len())
 }
 
 /// Whether the word `rest` starts with is an acronym: two capitals or more ("DDoS", "PII").
@@ -1150,6 +1164,14 @@ mod tests {
             analyzer.stems("the vendor\u{2019}s staff"),
             analyzer.stems("vendor staff")
         );
+        // So do contractions: "you're" is no word "re".
+        for (contracted, plain) in [
+            ("the mechanism you're using", "the mechanism you using"),
+            ("the mechanism we've used", "the mechanism we used"),
+            ("we'll use it", "we use it"),
+        ] {
+            assert_eq!(analyzer.stems(contracted), analyzer.stems(plain));
+        }
     }
 
     #[test]

@@ -478,3 +478,24 @@ reviewed = 2026-06-01
         outcome.reason
     );
 }
+
+#[test]
+fn a_follow_up_or_a_single_word_is_read_before_it_is_sent() {
+    let dir = tiny_record();
+    let follow_up = ask(
+        dir.path(),
+        "If so, are production database backups kept for 35 days?",
+    );
+    assert_eq!(follow_up.citations[0].control, "BCK-01");
+    assert_eq!(follow_up.status, Status::Review, "{:?}", follow_up.reason);
+    assert!(follow_up.reason.is_some_and(|r| r.contains("follows up")));
+    let asked = ask(
+        dir.path(),
+        "Are production database backups kept for 35 days?",
+    );
+    assert_eq!(asked.status, Status::Answered, "{:?}", asked.reason);
+    // One plain word: which of its many asks is meant, nobody can tell from the record.
+    let one_word = ask(dir.path(), "Triage?");
+    assert_eq!(one_word.citations[0].control, "MON-01");
+    assert_eq!(one_word.status, Status::Review, "{:?}", one_word.reason);
+}
