@@ -568,6 +568,7 @@ const EVENTS: &[&str] = &[
     "push",
 ];
 
+/// The words of `text`, lowercased: runs of letters and digits.
 fn lower_words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
@@ -644,11 +645,7 @@ fn asks_about_customer_people(question: &str) -> bool {
         "members",
     ];
     const TAKING_PART: &[&str] = &["take", "takes", "participate", "attend", "join"];
-    let words: Vec<String> = question
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let words = lower_words(question);
     words.windows(2).any(|w| {
         (w[0] == "customers" || w[0] == "customer") && TAKING_PART.contains(&w[1].as_str())
     }) || words.iter().enumerate().any(|(i, w)| {

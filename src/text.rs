@@ -619,8 +619,9 @@ impl Analyzer {
                 let mut at = 0;
                 let mut skipped = false;
                 for t in phrase {
-                    if words[position(at)?] != *t {
-                        if skipped || at == 0 || !self.generic.contains(&words[position(at)?]) {
+                    let word = &words[position(at)?];
+                    if word != t {
+                        if skipped || at == 0 || !self.generic.contains(word) {
                             return None;
                         }
                         skipped = true;
