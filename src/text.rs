@@ -419,6 +419,8 @@ const OWN_STEMS: &[(&str, &str)] = &[
     ("accessibility", "accessibility"),
     ("processing", "processing"),
     ("processed", "processing"),
+    ("provisioning", "provisioning"),
+    ("provisioned", "provisioning"),
 ];
 
 /// Acronyms, written in capitals, that the stemmer would fold into another word: "IDS" into
@@ -946,6 +948,8 @@ mod tests {
             ("accessibility", "access"),
             // "a process for" is filler, "processing personal data" is not.
             ("processing", "process"),
+            // "contract provisions" are no account provisioning.
+            ("provisioning", "provisions"),
         ] {
             assert_ne!(analyzer.stems(a), analyzer.stems(b), "{a} and {b}");
         }
@@ -1051,6 +1055,22 @@ mod tests {
     #[test]
     fn related_but_different_terms_stay_apart() {
         let analyzer = Analyzer::new(&[]);
+        // Sanitizing input is no media sanitization; vetting a vendor is no background check.
+        assert!(!asks_about(
+            &analyzer,
+            "Do you sanitize user input?",
+            "deletion"
+        ));
+        assert!(asks_about(
+            &analyzer,
+            "Is media sanitization done?",
+            "deletion"
+        ));
+        assert!(!asks_about(
+            &analyzer,
+            "Are vendors vetted?",
+            "background check"
+        ));
         let encrypt = analyzer.question_units("Is data encrypted?");
         let tokenize = analyzer.question_units("Is data tokenized?");
         assert_ne!(tokens(&encrypt), tokens(&tokenize));
