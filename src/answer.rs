@@ -21,7 +21,7 @@ use crate::diag::Severity;
 use crate::index::{Origin, SearchIndex, fingerprint};
 use crate::matcher::{Analysis, Candidate, Matcher, SeenUnit};
 use crate::record::{self, Answer, Control, Owner, Record};
-use crate::text::{Analyzer, parse_thesaurus_lines};
+use crate::text::{Analyzer, record_analyzer};
 
 /// A record's own thesaurus, at the record root.
 pub const RECORD_THESAURUS: &str = "thesaurus.txt";
@@ -193,12 +193,13 @@ impl Engine {
         }
         let thesaurus_path = root.join(RECORD_THESAURUS);
         let own = std::fs::read_to_string(&thesaurus_path).unwrap_or_default();
-        let (lines, mut problems) = parse_thesaurus_lines(&own);
-        let analyzer = Analyzer::new(&lines);
-        problems.extend(analyzer.kinds_problems(&lines));
-        if let Some((line, message)) = problems.first() {
-            bail!("{}:{line}: {message}", thesaurus_path.display());
-        }
+        let analyzer = match record_analyzer(&own) {
+            Ok(analyzer) => analyzer,
+            Err(problems) => {
+                let (line, message) = &problems[0];
+                bail!("{}:{line}: {message}", thesaurus_path.display());
+            }
+        };
         let stamp = fingerprint(&loaded.record, &own);
         let index = SearchIndex::open_or_build(&loaded.record, &analyzer, &stamp)?;
         Ok(Engine::from_parts(loaded.record, analyzer, index))

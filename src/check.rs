@@ -2,13 +2,16 @@
 //!
 //! Loading (`record`) reports what makes the record unusable (errors); this module adds what
 //! makes it untrustworthy (warnings): stale reviews, unmapped controls, unused CUEC rows,
-//! overlapping questions, provider-owned controls that name no provider.
+//! overlapping questions, provider-owned controls that name no provider; and the record's
+//! own `thesaurus.txt`, whose problems stop every answering command (errors).
 
 use std::collections::BTreeMap;
 
+use crate::answer::RECORD_THESAURUS;
 use crate::catalog;
 use crate::diag::{self, Diagnostic, Severity};
 use crate::record::{CONTROLS_CSV, CUEC_CSV, Date, Loaded, Owner, Record};
+use crate::text::record_analyzer;
 
 pub struct CheckOptions {
     pub today: Date,
@@ -36,8 +39,25 @@ pub fn check(loaded: &Loaded, options: &CheckOptions) -> CheckReport {
     unused_cuecs(record, &mut diagnostics);
     overlapping_questions(record, &mut diagnostics);
     unnamed_providers(record, &mut diagnostics);
+    thesaurus_problems(record, &mut diagnostics);
     diag::sort(&mut diagnostics);
     CheckReport { diagnostics }
+}
+
+/// The record's own thesaurus file, read the way every answering command reads it: a problem
+/// there stops `ask` and `fill`, so it is an error here.
+fn thesaurus_problems(record: &Record, out: &mut Vec<Diagnostic>) {
+    let Ok(text) = std::fs::read_to_string(record.root.join(RECORD_THESAURUS)) else {
+        return;
+    };
+    for (line, message) in record_analyzer(&text).err().unwrap_or_default() {
+        out.push(
+            Diagnostic::error(RECORD_THESAURUS, line, message).with_hint(Some(
+                "a line is `term | term | ...` (equivalents) or `broader > term | ...` (kinds)"
+                    .into(),
+            )),
+        );
+    }
 }
 
 /// Days since the control was reviewed, when it is older than allowed.

@@ -298,6 +298,20 @@ pub fn parse_thesaurus_lines(text: &str) -> (Vec<ThesaurusLine>, Vec<(usize, Str
     (lines, problems)
 }
 
+/// The analyzer for a record whose own thesaurus file reads `text`, or every problem with the
+/// file as (1-based line, message): lines that do not parse and kinds lines whose terms
+/// resolve to nothing.
+pub fn record_analyzer(text: &str) -> Result<Analyzer, Vec<(usize, String)>> {
+    let (lines, mut problems) = parse_thesaurus_lines(text);
+    let analyzer = Analyzer::new(&lines);
+    problems.extend(analyzer.kinds_problems(&lines));
+    if problems.is_empty() {
+        Ok(analyzer)
+    } else {
+        Err(problems)
+    }
+}
+
 /// tantivy's English pipeline (lowercase, stop words, Snowball stemmer) with a memo of every
 /// word it has seen: a record says the same words thousands of times, and stemming them was
 /// most of the time it took to open one. One per thread, so threads never wait on each other;
