@@ -3,7 +3,7 @@
 use onrecord::answer::{Engine, Outcome, Status};
 use onrecord::record::Answer;
 
-use crate::{copy_example, onrecord, repo};
+use crate::{copy_example, onrecord, record_with, repo};
 
 #[test]
 fn index_is_built_once_then_reused_and_rebuilt_when_the_record_changes() {
@@ -233,11 +233,7 @@ fn a_question_opposite_to_a_negative_title_is_not_answered_yes() {
 
 /// A two-control record written inline, for rules that need a precise setup.
 fn tiny_record() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("knowledge")).unwrap();
-    std::fs::create_dir_all(dir.path().join("mappings")).unwrap();
-    std::fs::write(
-        dir.path().join("knowledge/controls.toml"),
+    record_with(
         r#"
 [[control]]
 id = "IAM-01"
@@ -279,14 +275,8 @@ answer = "n/a"
 statement = "We do not ship a native mobile app; customers use the web application in a browser."
 reviewed = 2026-06-01
 "#,
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("mappings/controls.csv"),
         "control,soc2,iso27001,cuec\nIAM-01,CC6.1,A.5.16;A.8.15,\nBCK-01,A1.2,A.8.13,\nMON-01,CC7.2,A.8.16,\nSUP-01,CC6.3,A.8.3;A.8.15,\nMOB-01,CC8.1,A.8.26,\n",
     )
-    .unwrap();
-    dir
 }
 
 #[test]
@@ -440,11 +430,7 @@ fn a_record_thesaurus_line_that_cannot_resolve_is_reported_with_its_line() {
 
 #[test]
 fn a_question_two_controls_explain_alike_but_answer_otherwise_goes_to_review() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("knowledge")).unwrap();
-    std::fs::create_dir_all(dir.path().join("mappings")).unwrap();
-    std::fs::write(
-        dir.path().join("knowledge/privacy.toml"),
+    let dir = record_with(
         r#"
 [[control]]
 id = "PRV-01"
@@ -460,13 +446,8 @@ answer = "no"
 statement = "We do not sell personal data."
 reviewed = 2026-06-01
 "#,
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("mappings/controls.csv"),
         "control,soc2,iso27001,cuec\nPRV-01,P1.1,A.5.34,\nPRV-02,P6.1,A.5.34,\n",
-    )
-    .unwrap();
+    );
     let outcome = ask(dir.path(), "Personal data?");
     assert_eq!(outcome.status, Status::Review, "{:?}", outcome.reason);
     assert!(

@@ -1,6 +1,6 @@
 //! `onrecord gaps`: coverage per framework and the `--min` gate.
 
-use crate::{onrecord, repo};
+use crate::{onrecord, record_with, repo};
 
 #[test]
 fn text_output_names_coverage_and_uncovered_entries() {
@@ -22,20 +22,11 @@ fn min_gate_fails_below_and_passes_above() {
 
 #[test]
 fn only_no_and_only_na_are_listed_apart() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("knowledge")).unwrap();
-    std::fs::create_dir_all(dir.path().join("mappings")).unwrap();
-    std::fs::write(
-        dir.path().join("knowledge/k.toml"),
+    let dir = record_with(
         "[[control]]\nid = \"A\"\ntitle = \"t\"\nanswer = \"no\"\nstatement = \"We do not.\"\nreviewed = 2026-06-01\n\n\
          [[control]]\nid = \"B\"\ntitle = \"t\"\nanswer = \"n/a\"\nstatement = \"Not ours.\"\nreviewed = 2026-06-01\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("mappings/controls.csv"),
         "control,soc2\nA,CC6.1\nB,CC6.4\n",
-    )
-    .unwrap();
+    );
     let run = onrecord(
         dir.path(),
         &["gaps", "--framework", "soc2", "--format", "json"],

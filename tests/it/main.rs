@@ -93,6 +93,16 @@ pub fn assert_snapshot(expected: &Path, actual: &str) {
     );
 }
 
+/// A scratch record of one knowledge file (`controls`, TOML) and `mappings/controls.csv`.
+pub fn record_with(controls: &str, mappings: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("knowledge")).unwrap();
+    std::fs::create_dir_all(dir.path().join("mappings")).unwrap();
+    std::fs::write(dir.path().join("knowledge/controls.toml"), controls).unwrap();
+    std::fs::write(dir.path().join("mappings/controls.csv"), mappings).unwrap();
+    dir
+}
+
 /// A scratch copy of the example record, so tests may write its index or edit it.
 pub fn copy_example() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
