@@ -286,7 +286,8 @@ impl Engine {
             Status::Review
         };
         // A phrasing the question reads like carries its own answer (it may ask the
-        // opposite way round); otherwise the control's answer answers its title.
+        // opposite way round); otherwise the control's answer answers its title, turned
+        // round when the question asks the title the other way round.
         let reads_like_phrasing = best.phrasing >= 0.6;
         let analyzer = self.matcher.analyzer();
         // A phrasing's answer answers that phrasing: asked the other way round from it
@@ -295,8 +296,18 @@ impl Engine {
         let against_phrasing = reads_like_phrasing
             && best.phrasing_answer.is_some()
             && analyzer.is_negated(&best.phrasing_text) != analysis.negated;
+        // Asked the opposite way round from the title ("Is our data used for training?"
+        // against "No training on customer data"), not through a phrasing that carries its
+        // own answer: the title's yes is the question's no. Such an answer is read first.
+        let opposite = analysis.negated != analyzer.is_negated(&control.title)
+            && !(reads_like_phrasing && best.phrasing_answer.is_some());
         let answer = match best.phrasing_answer {
             Some(answer) if reads_like_phrasing && !against_phrasing => answer,
+            _ if opposite => match control.answer {
+                Answer::Yes => Answer::No,
+                Answer::No => Answer::Yes,
+                other => other,
+            },
             _ => control.answer,
         };
         let mut reason = None;
@@ -312,10 +323,10 @@ impl Engine {
                 &analysis,
                 &best,
                 control,
-                analyzer,
                 reads_like_phrasing,
                 against_phrasing,
                 company_only,
+                opposite,
             );
             // Another control explains the question as well and answers it otherwise: which
             // one the customer meant is a guess ("a documented list of personal data").
@@ -450,10 +461,10 @@ fn doubt(
     analysis: &Analysis,
     best: &Candidate,
     control: &Control,
-    analyzer: &Analyzer,
     reads_like_phrasing: bool,
     against_phrasing: bool,
     company_only: bool,
+    opposite: bool,
 ) -> Option<String> {
     let through_phrasing = reads_like_phrasing && best.phrasing_answer.is_some();
     // The question reads more like a phrasing asked the other way round than like the title,
@@ -465,10 +476,6 @@ fn doubt(
     // permitted" against "Are shared logins in use?"). A `no` control's statement says what
     // is not done: that is its answer.
     let denied = control.answer == Answer::Yes && best.denied >= DENIED_SHARE && !through_phrasing;
-    // Asked the opposite way round from the control's title ("Is our data used for
-    // training?" against "No training on customer data"), not through a phrasing that
-    // carries its own answer.
-    let opposite = analysis.negated != analyzer.is_negated(&control.title) && !through_phrasing;
     let id = &control.id;
     if leans_opposite || opposite {
         Some(format!("the question may ask the opposite of `{id}`"))
