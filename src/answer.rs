@@ -708,6 +708,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn frequency_concepts_are_thesaurus_concepts() {
+        // The rule reads concept names: a renamed thesaurus group must not silently drop out.
+        let analyzer = Analyzer::new(&[]);
+        for name in FREQUENCY_CONCEPTS {
+            let units = analyzer.question_units(name);
+            assert_eq!(units.len(), 1, "{name}");
+            assert_eq!(analyzer.thesaurus.name(&units[0].token), *name);
+        }
+    }
+
+    #[test]
     fn quantity_questions_are_told_apart() {
         let asked = |q: &str| asked_quantity(q);
         assert_eq!(

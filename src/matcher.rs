@@ -35,12 +35,12 @@ struct Profile {
     /// that no other control's title, questions or keywords name: the record says they do
     /// not apply, so any question about them is answered by it.
     out_of_scope: HashSet<String>,
-    /// The thesaurus concepts of its title, questions and keywords.
-    headline_concepts: HashSet<String>,
 }
 
 impl Profile {
-    fn new(record: &Record, analyzer: &Analyzer, i: usize) -> Profile {
+    /// The control's profile, and the thesaurus concepts its title, questions and keywords
+    /// name (which `out_of_scope` needs from every control, so it is finished by the caller).
+    fn new(record: &Record, analyzer: &Analyzer, i: usize) -> (Profile, HashSet<String>) {
         let control = &record.controls[i];
         let [title, questions, keywords, statement] = control_text(record, analyzer, i);
         let headline: HashSet<String> =
@@ -67,13 +67,13 @@ impl Profile {
         for q in &control.questions {
             phrasings.push((unit_set(analyzer, &q.text), q.answer, q.text.clone()));
         }
-        Profile {
+        let profile = Profile {
             tokens,
             denied,
             phrasings,
             out_of_scope,
-            headline_concepts,
-        }
+        };
+        (profile, headline_concepts)
     }
 }
 
@@ -145,28 +145,27 @@ impl Matcher {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let chunk = record.controls.len().div_ceil(threads).max(1);
         let indices: Vec<usize> = (0..record.controls.len()).collect();
-        let mut profiles: Vec<Profile> = std::thread::scope(|scope| {
-            let parts: Vec<_> = indices
-                .chunks(chunk)
-                .map(|part| {
-                    let analyzer = &analyzer;
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|&i| Profile::new(record, analyzer, i))
-                            .collect::<Vec<_>>()
+        let (mut profiles, headline_concepts): (Vec<Profile>, Vec<HashSet<String>>) =
+            std::thread::scope(|scope| {
+                let parts: Vec<_> = indices
+                    .chunks(chunk)
+                    .map(|part| {
+                        let analyzer = &analyzer;
+                        scope.spawn(move || {
+                            part.iter()
+                                .map(|&i| Profile::new(record, analyzer, i))
+                                .collect::<Vec<_>>()
+                        })
                     })
-                })
-                .collect();
-            parts
-                .into_iter()
-                .flat_map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        });
+                    .collect();
+                parts
+                    .into_iter()
+                    .flat_map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            });
         let mut named_by: HashMap<String, usize> = HashMap::new();
-        for profile in &profiles {
-            for concept in &profile.headline_concepts {
-                *named_by.entry(concept.clone()).or_default() += 1;
-            }
+        for concept in headline_concepts.into_iter().flatten() {
+            *named_by.entry(concept).or_default() += 1;
         }
         for profile in &mut profiles {
             profile
@@ -576,14 +575,11 @@ fn ends_sentence(chars: &[char], i: usize) -> bool {
     if !next.is_whitespace() {
         return false;
     }
-    let word: String = chars[..i]
+    let start = chars[..i]
         .iter()
-        .rev()
-        .take_while(|c| c.is_alphanumeric() || **c == '.')
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+        .rposition(|c| !(c.is_alphanumeric() || *c == '.'))
+        .map_or(0, |p| p + 1);
+    let word: String = chars[start..i].iter().collect();
     if ABBREVIATIONS.contains(&word.to_lowercase().as_str()) {
         return false;
     }

@@ -939,11 +939,13 @@ mod tests {
         }
         // "information" is filler, but "inform" is the ask of "do you inform customers".
         assert!(analyzer.question_units("information").is_empty());
-        assert_ne!(analyzer.stems("information"), analyzer.stems("inform"));
-        // A year is a time, yearly a frequency.
-        assert_ne!(analyzer.stems("yearly"), analyzer.stems("year"));
-        assert_ne!(analyzer.stems("period"), analyzer.stems("periodically"));
         for (a, b) in [
+            ("information", "inform"),
+            // A year is a time, yearly a frequency.
+            ("yearly", "year"),
+            ("period", "periodically"),
+            // Anonymous access is no anonymization.
+            ("anonymous", "anonymized"),
             ("integrity", "integration"),
             ("authority", "authorization"),
             ("objective", "object"),
@@ -967,8 +969,7 @@ mod tests {
         ] {
             assert_ne!(analyzer.stems(a), analyzer.stems(b), "{a} and {b}");
         }
-        // Anonymous access is no anonymization, and an import is no important thing.
-        assert_ne!(analyzer.stems("anonymous"), analyzer.stems("anonymized"));
+        // An import is no important thing.
         assert!(!analyzer.is_generic(&analyzer.stems("import")[0]));
     }
 
