@@ -555,7 +555,7 @@ pub fn main_clause(question: &str, analyzer: &Analyzer) -> String {
         .find(|c| !analyzer.question_units(c).is_empty())
         .unwrap_or_else(|| question.to_string());
     let head = cut_follow_up(&sentence);
-    if analyzer.question_units(head).is_empty() {
+    if analyzer.question_units(&head).is_empty() {
         sentence.trim().to_string()
     } else {
         head.trim().to_string()
@@ -591,8 +591,10 @@ fn ends_sentence(chars: &[char], i: usize) -> bool {
 
 /// Where a sentence turns from its ask to a follow-up ("..., and how often?", "if so, ...")
 /// or to an aside ("for example ...", "so that ...", "such as ..."), the ask is what comes
-/// before.
-fn cut_follow_up(sentence: &str) -> &str {
+/// before. An aside that closes before the sentence goes on is only left out: "backups
+/// stored on removable media (e.g., disks, tapes) encrypted?" still asks "encrypted", and
+/// "exceptions, including emergencies, in the change process" still asks about changes.
+fn cut_follow_up(sentence: &str) -> String {
     const MARKERS: &[&str] = &[
         ", and how",
         ", and what",
@@ -617,22 +619,60 @@ fn cut_follow_up(sentence: &str) -> &str {
         " for example",
         " e.g.",
         " (e.g",
+        " (for example",
+        " (such as",
+        " (including",
+        " (incl",
         ", including",
         ", such as",
         " and, if so",
     ];
-    let lower = sentence.to_lowercase();
-    let cut = MARKERS
-        .iter()
-        .filter_map(|m| lower.find(m))
-        .min()
-        .unwrap_or(sentence.len());
-    // Lowercasing keeps byte offsets for ASCII markers; guard the boundary anyway.
-    if sentence.is_char_boundary(cut) {
-        &sentence[..cut]
-    } else {
-        sentence
+    let mut text = sentence.to_string();
+    loop {
+        // ASCII lowercasing keeps every byte offset, so positions found in `lower` cut `text`.
+        let lower = text.to_ascii_lowercase();
+        let Some((at, marker)) = MARKERS
+            .iter()
+            .filter_map(|m| lower.find(m).map(|at| (at, *m)))
+            .min()
+        else {
+            return text;
+        };
+        match aside_end(&lower, at, marker) {
+            Some(end) => text.replace_range(at..end, ""),
+            None => {
+                text.truncate(at);
+                return text;
+            }
+        }
     }
+}
+
+/// Where the aside that `marker` opens at `at` closes, when the sentence's ask goes on after
+/// it: at its closing bracket, or at a comma followed by a preposition that carries the
+/// sentence on ("including emergencies, in the change process"). `None` for a follow-up, or
+/// an aside that runs to the end (a list: "such as SIEM, DLP and EDR").
+fn aside_end(lower: &str, at: usize, marker: &str) -> Option<usize> {
+    const CARRY_ON: &[&str] = &[
+        "in", "for", "on", "at", "to", "within", "across", "during", "from", "by", "with", "of",
+        "into", "under", "before", "after", "through",
+    ];
+    let after = at + marker.len();
+    if marker.starts_with(" (") {
+        return lower[after..].find(')').map(|close| after + close + 1);
+    }
+    if !matches!(
+        marker,
+        ", including" | ", such as" | ", for example" | " for example" | " e.g."
+    ) {
+        return None;
+    }
+    let comma = after + lower[after..].find(", ")?;
+    let next = lower[comma + 2..]
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("");
+    CARRY_ON.contains(&next).then_some(comma)
 }
 
 #[cfg(test)]
@@ -664,6 +704,24 @@ mod tests {
             (
                 "Backups are encrypted. Describe how.",
                 "Backups are encrypted.",
+            ),
+            // An aside that closes is left out, and the ask after it kept.
+            (
+                "Are backups on removable media (e.g., disks, tapes, etc.) encrypted?",
+                "Are backups on removable media encrypted?",
+            ),
+            (
+                "Is a procedure implemented to manage exceptions, including emergencies, in the change process?",
+                "Is a procedure implemented to manage exceptions, in the change process?",
+            ),
+            // One that runs to the end is cut, as is a follow-up.
+            (
+                "Do you use security tools, such as SIEM, DLP and EDR?",
+                "Do you use security tools",
+            ),
+            (
+                "Do you have a DR plan (e.g. for region loss, and how often is it tested?",
+                "Do you have a DR plan",
             ),
         ] {
             assert_eq!(main_clause(question, &analyzer), clause);
