@@ -550,9 +550,19 @@ pub fn main_clause(question: &str, analyzer: &Analyzer) -> String {
     if start < bytes.len() {
         clauses.push(bytes[start..].iter().collect::<String>());
     }
-    let sentence = clauses
+    // The ask is the first question or instruction ("Describe ...") with content; a
+    // questionnaire often sets it up with a statement first ("Many flaws escape scanners.
+    // Do the pen tests include manual testing?"). Failing both, the first sentence with
+    // content asks.
+    let with_content: Vec<String> = clauses
         .into_iter()
-        .find(|c| !analyzer.question_units(c).is_empty())
+        .filter(|c| !analyzer.question_units(c).is_empty())
+        .collect();
+    let sentence = with_content
+        .iter()
+        .find(|c| c.trim_end().ends_with('?') || is_instruction(c))
+        .or(with_content.first())
+        .cloned()
         .unwrap_or_else(|| question.to_string());
     let head = cut_follow_up(&sentence);
     if analyzer.question_units(&head).is_empty() {
@@ -560,6 +570,30 @@ pub fn main_clause(question: &str, analyzer: &Analyzer) -> String {
     } else {
         head.trim().to_string()
     }
+}
+
+/// Whether a sentence is an instruction to the vendor ("Describe ...", "Please list ...").
+fn is_instruction(sentence: &str) -> bool {
+    const VERBS: &[&str] = &[
+        "describe",
+        "explain",
+        "list",
+        "provide",
+        "please",
+        "indicate",
+        "identify",
+        "state",
+        "specify",
+        "detail",
+        "outline",
+        "summarize",
+        "summarise",
+    ];
+    let first = sentence
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    VERBS.contains(&first.to_lowercase().as_str())
 }
 
 /// Whether the full stop at `i` ends a sentence: it is followed by the end or by space and a
@@ -704,6 +738,15 @@ mod tests {
             (
                 "Backups are encrypted. Describe how.",
                 "Backups are encrypted.",
+            ),
+            // The question, not the statement that sets it up; without one, the instruction.
+            (
+                "Scanners miss many flaws. Do the pen tests include manual testing?",
+                "Do the pen tests include manual testing?",
+            ),
+            (
+                "Cryptography matters to us. Describe your key management.",
+                "Describe your key management.",
             ),
             // An aside that closes is left out, and the ask after it kept.
             (
