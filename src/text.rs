@@ -792,9 +792,11 @@ const ISE_WORDS: &[&str] = &[
 ];
 
 /// Prefixes written with a hyphen that belong to their word, which is mostly also written
-/// closed ("anti-virus" and "antivirus", "sub-processor" and "subprocessor"). Not before an
-/// acronym ("anti-DDoS"), which is a word of its own.
-const JOINED_PREFIXES: &[&str] = &["allow", "anti", "deny", "non", "sub"];
+/// closed ("anti-virus" and "antivirus", "sub-processor" and "subprocessor", "de-identified"
+/// and "deidentified", "multi-tenant" and "multitenant"). Not before an acronym
+/// ("anti-DDoS"), which is a word of its own. Not "re-": "re-approved" also says "approved",
+/// and split, "re" still marks "re-screened" as more than "screened".
+const JOINED_PREFIXES: &[&str] = &["allow", "anti", "co", "de", "deny", "multi", "non", "sub"];
 
 /// Normalizes words before stemming, in one pass:
 /// - British spellings ("sanitised", "authorisation", "centre") become American ones, so both
@@ -1019,6 +1021,14 @@ mod tests {
             analyzer.stems("anti-malware")
         );
         assert_eq!(analyzer.stems("anti-DDoS"), analyzer.stems("anti DDoS"));
+        assert_eq!(
+            analyzer.stems("de-identified"),
+            analyzer.stems("deidentified")
+        );
+        assert_eq!(
+            analyzer.stems("multi-tenant"),
+            analyzer.stems("multitenant")
+        );
         assert_eq!(
             analyzer.stems("end-to-end"),
             vec!["end".to_string(), "end".to_string()]
