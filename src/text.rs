@@ -184,6 +184,19 @@ const FILLER: &[&str] = &[
     "information",
 ];
 
+/// Phrases with a negation word that deny nothing: "we notify customers without undue
+/// delay" says that customers are notified (GDPR's own wording).
+const AFFIRMING_IDIOMS: &[&str] = &[
+    "without undue delay",
+    "without unreasonable delay",
+    "without delay",
+    "without customer impact",
+    "without impact",
+    "without interruption",
+    "without disruption",
+    "without downtime",
+];
+
 /// Words that turn a question around ("Is any data stored unencrypted?").
 const NEGATIONS: &[&str] = &[
     "not",
@@ -723,9 +736,14 @@ impl Analyzer {
 
     /// Whether the question is phrased negatively ("stored unencrypted", "without MFA").
     pub fn is_negated(&self, text: &str) -> bool {
-        text.split(|c: char| !c.is_alphanumeric())
-            .any(|w| self.negations.contains(&w.to_lowercase()))
-            || text.to_lowercase().contains("n't")
+        let mut lower = text.to_lowercase();
+        for idiom in AFFIRMING_IDIOMS {
+            lower = lower.replace(idiom, " ");
+        }
+        lower
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| self.negations.contains(w))
+            || lower.contains("n't")
     }
 }
 
@@ -1184,6 +1202,10 @@ mod tests {
         assert!(analyzer.is_negated("Is any customer data stored unencrypted?"));
         assert!(analyzer.is_negated("Can users log in without MFA?"));
         assert!(!analyzer.is_negated("Is customer data encrypted at rest?"));
+        assert!(!analyzer.is_negated("We notify affected customers without undue delay."));
+        assert!(
+            analyzer.is_negated("Staff cannot view data without undue delay or without a grant.")
+        );
     }
 
     #[test]

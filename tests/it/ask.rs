@@ -478,3 +478,24 @@ fn a_follow_up_or_a_single_word_is_read_before_it_is_sent() {
     assert_eq!(one_word.citations[0].control, "MON-01");
     assert_eq!(one_word.status, Status::Review, "{:?}", one_word.reason);
 }
+
+#[test]
+fn notifying_without_undue_delay_denies_nothing() {
+    let dir = record_with(
+        r#"
+[[control]]
+id = "INC-01"
+title = "Customer notification of security incidents"
+answer = "yes"
+statement = "We notify affected customers without undue delay after confirming a security incident."
+reviewed = 2026-06-01
+"#,
+        "control,soc2,iso27001,cuec\nINC-01,CC7.4,A.5.26,\n",
+    );
+    let outcome = ask(
+        dir.path(),
+        "Do you notify affected customers of security incidents?",
+    );
+    assert_eq!(outcome.status, Status::Answered, "{:?}", outcome.reason);
+    assert_eq!(outcome.answer, Some(Answer::Yes));
+}
