@@ -299,8 +299,13 @@ impl Engine {
         // Asked the opposite way round from the title ("Is our data used for training?"
         // against "No training on customer data"), not through a phrasing that carries its
         // own answer: the title's yes is the question's no. Such an answer is read first.
-        let opposite = analysis.negated != analyzer.is_negated(&control.title)
-            && !(reads_like_phrasing && best.phrasing_answer.is_some());
+        let through_phrasing = reads_like_phrasing && best.phrasing_answer.is_some();
+        let opposite = analysis.negated != analyzer.is_negated(&control.title) && !through_phrasing;
+        // The question is about what the statement says is *not* done ("shared logins are
+        // not permitted" against "Are shared logins in use?"). A `no` control's statement
+        // says what is not done: that is its answer.
+        let denied =
+            control.answer == Answer::Yes && best.denied >= DENIED_SHARE && !through_phrasing;
         let answer = match best.phrasing_answer {
             Some(answer) if reads_like_phrasing && !against_phrasing => answer,
             _ if opposite => match control.answer {
@@ -308,6 +313,16 @@ impl Engine {
                 Answer::No => Answer::Yes,
                 other => other,
             },
+            // Asked whether what the statement rules out is done, the statement answers no
+            // (offered for review: which sentence the question meant is a reading). An open
+            // question ("What ...?", "Describe ...") gets no such turn, nor one asking about
+            // a limit ("Do you limit plugins?" against "has no plugins" is a yes).
+            _ if denied
+                && asks_yes_or_no(&analysis.clause)
+                && !asks_about_a_limit(&analysis.clause) =>
+            {
+                Answer::No
+            }
             _ => control.answer,
         };
         let mut reason = None;
@@ -318,16 +333,14 @@ impl Engine {
                     .record
                     .mapping(&control.id)
                     .is_none_or(|m| m.get(catalog::CUEC).is_empty());
-            reason = doubt(
-                question,
-                &analysis,
-                &best,
-                control,
+            let reading = Reading {
                 reads_like_phrasing,
                 against_phrasing,
-                company_only,
                 opposite,
-            );
+                denied,
+                company_only,
+            };
+            reason = doubt(question, &analysis, &best, control, &reading);
             // Another control explains the question as well and answers it otherwise: which
             // one the customer meant is a guess ("a documented list of personal data").
             if reason.is_none()
@@ -453,29 +466,41 @@ impl Engine {
     }
 }
 
+/// How the question was read against the best control, for [`doubt`].
+struct Reading {
+    /// It reads like one of the control's `{ q, answer }` phrasings.
+    reads_like_phrasing: bool,
+    /// ... but asked the other way round from that phrasing.
+    against_phrasing: bool,
+    /// It asks the control's title the other way round.
+    opposite: bool,
+    /// It matches what the statement says is not done.
+    denied: bool,
+    /// The control is the company's own practice, with no part for the customer.
+    company_only: bool,
+}
+
 /// Why a confident match must still be read by a person before its yes/no is sent, if it
 /// must: the first of the honesty rules that applies.
-#[allow(clippy::too_many_arguments)]
 fn doubt(
     question: &str,
     analysis: &Analysis,
     best: &Candidate,
     control: &Control,
-    reads_like_phrasing: bool,
-    against_phrasing: bool,
-    company_only: bool,
-    opposite: bool,
+    reading: &Reading,
 ) -> Option<String> {
-    let through_phrasing = reads_like_phrasing && best.phrasing_answer.is_some();
+    let Reading {
+        reads_like_phrasing,
+        against_phrasing,
+        opposite,
+        denied,
+        company_only,
+    } = *reading;
     // The question reads more like a phrasing asked the other way round than like the title,
     // but not closely enough to take that phrasing's answer: which way it asks is a guess.
     let leans_opposite = best.phrasing >= 0.3
         && !reads_like_phrasing
         && best.phrasing_answer.is_some_and(|a| a != control.answer);
-    // The question is about what the statement says is *not* done ("shared logins are not
-    // permitted" against "Are shared logins in use?"). A `no` control's statement says what
-    // is not done: that is its answer.
-    let denied = control.answer == Answer::Yes && best.denied >= DENIED_SHARE && !through_phrasing;
     let id = &control.id;
     if leans_opposite || opposite {
         Some(format!("the question may ask the opposite of `{id}`"))
@@ -663,6 +688,80 @@ fn asks_about_customer_people(question: &str) -> bool {
                 .take(2)
                 .any(|next| PEOPLE.contains(&next.as_str()))
     })
+}
+
+/// Whether a question asks yes or no ("Are shared logins in use?", "Standing admin rights in
+/// prod?"), not for a description ("What ...?", "Describe ...").
+fn asks_yes_or_no(clause: &str) -> bool {
+    const WH: &[&str] = &[
+        "what", "which", "who", "whom", "whose", "when", "where", "why", "how",
+    ];
+    const INSTRUCTIONS: &[&str] = &[
+        "describe",
+        "explain",
+        "list",
+        "provide",
+        "please",
+        "indicate",
+        "identify",
+        "specify",
+        "detail",
+        "outline",
+        "summarize",
+        "summarise",
+    ];
+    let words = lower_words(clause);
+    // "After how many attempts ...?" and "In which regions ...?" are open too.
+    !words.is_empty()
+        && !INSTRUCTIONS.contains(&words[0].as_str())
+        && !words.iter().take(3).any(|w| WH.contains(&w.as_str()))
+}
+
+/// Whether a question asks about keeping something from happening ("Do you limit ...?",
+/// "Is ... blocked?"): a statement that rules the thing out answers it yes.
+fn asks_about_a_limit(clause: &str) -> bool {
+    const LIMITING: &[&str] = &[
+        "limit",
+        "limits",
+        "limited",
+        "restrict",
+        "restricts",
+        "restricted",
+        "prevent",
+        "prevents",
+        "prevented",
+        "block",
+        "blocks",
+        "blocked",
+        "prohibit",
+        "prohibits",
+        "prohibited",
+        "forbid",
+        "forbids",
+        "forbidden",
+        "disable",
+        "disables",
+        "disabled",
+        "deny",
+        "denies",
+        "denied",
+        "stop",
+        "stops",
+        "stopped",
+        "disallow",
+        "disallows",
+        "disallowed",
+        "ban",
+        "bans",
+        "banned",
+        "minimize",
+        "minimise",
+        "avoid",
+        "avoids",
+    ];
+    lower_words(clause)
+        .iter()
+        .any(|w| LIMITING.contains(&w.as_str()))
 }
 
 /// A question that only makes sense after the one before it: "If so, how often?", "If

@@ -480,6 +480,26 @@ fn a_follow_up_or_a_single_word_is_read_before_it_is_sent() {
 }
 
 #[test]
+fn a_yes_no_question_about_what_the_statement_rules_out_is_offered_no() {
+    // "We do not run an in-house security operations centre" rules out what is asked: the
+    // reader is offered no, not the control's yes. An open question gets no such turn.
+    let dir = tiny_record();
+    let outcome = ask(
+        dir.path(),
+        "Is your security operations centre run in-house?",
+    );
+    assert_eq!(outcome.citations[0].control, "MON-01");
+    assert_eq!(outcome.status, Status::Review, "{:?}", outcome.reason);
+    assert_eq!(outcome.answer, Some(Answer::No));
+    let outcome = ask(
+        dir.path(),
+        "Which in-house security operations centre handles your alerts?",
+    );
+    assert_eq!(outcome.citations[0].control, "MON-01");
+    assert_ne!(outcome.answer, Some(Answer::No));
+}
+
+#[test]
 fn notifying_without_undue_delay_denies_nothing() {
     let dir = record_with(
         r#"
