@@ -772,7 +772,16 @@ fn is_follow_up(question: &str) -> bool {
         && words.get(1).is_some_and(|w| {
             matches!(
                 w.as_str(),
-                "so" | "yes" | "no" | "not" | "applicable" | "other" | "none" | "answered"
+                "so" | "yes"
+                    | "no"
+                    | "not"
+                    | "applicable"
+                    | "other"
+                    | "none"
+                    | "answered"
+                    | "needed"
+                    | "required"
+                    | "requested"
             )
         })
 }

@@ -468,6 +468,11 @@ fn a_follow_up_or_a_single_word_is_read_before_it_is_sent() {
     assert_eq!(follow_up.citations[0].control, "BCK-01");
     assert_eq!(follow_up.status, Status::Review, "{:?}", follow_up.reason);
     assert!(follow_up.reason.is_some_and(|r| r.contains("follows up")));
+    let if_needed = ask(
+        dir.path(),
+        "If needed, can production database backups be kept for 35 days?",
+    );
+    assert_eq!(if_needed.status, Status::Review, "{:?}", if_needed.reason);
     let asked = ask(
         dir.path(),
         "Are production database backups kept for 35 days?",
