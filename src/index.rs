@@ -21,7 +21,7 @@ use crate::record::Record;
 use crate::text::Analyzer;
 
 /// Bump when the analysis or schema changes, so old indexes are rebuilt.
-const ENGINE_VERSION: &str = "onrecord-index-25";
+const ENGINE_VERSION: &str = "onrecord-index-26";
 const INDEX_DIR: &str = ".onrecord/index";
 const FINGERPRINT_FILE: &str = ".onrecord/fingerprint";
 const WRITER_BUDGET: usize = 30_000_000;

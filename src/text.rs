@@ -231,6 +231,8 @@ pub struct Thesaurus {
     phrases: BTreeMap<String, Vec<(Vec<String>, usize)>>,
     /// Group → its first term, for display.
     names: Vec<String>,
+    /// The groups of a record's `we | ...` lines: the names the company goes by.
+    company: BTreeSet<usize>,
 }
 
 impl Thesaurus {
@@ -455,6 +457,10 @@ const OWN_STEMS: &[(&str, &str)] = &[
 /// lowercase they are the everyday words.
 const KEPT_ACRONYMS: &[&str] = &["IDS", "IPS", "AIDE"];
 
+/// The first term of a thesaurus line that lists the company's own names
+/// (`we | kestrel | kestrel care`).
+const COMPANY_GROUP: &str = "we";
+
 /// Marks a stop word kept in place by [`Analyzer::words`]; no stem starts with it.
 const STOP_MARK: char = '~';
 
@@ -571,6 +577,9 @@ impl Analyzer {
     fn add_group(&mut self, terms: &[String]) {
         let group = self.thesaurus.names.len();
         self.thesaurus.names.push(terms[0].clone());
+        if terms[0].eq_ignore_ascii_case(COMPANY_GROUP) {
+            self.thesaurus.company.insert(group);
+        }
         for term in terms {
             // A phrase is looked up by its first word that is not a stop word; stop words
             // before it must still precede it ("at rest" is not "REST API").
@@ -711,15 +720,23 @@ impl Analyzer {
         tokens
     }
 
-    /// The units a question asks about, without filler, deduplicated, in order.
+    /// The units a question asks about, without filler, deduplicated, in order. The company's
+    /// own name asks nothing: "Is Kestrel certified?" asks "Are you certified?".
     pub fn question_units(&self, text: &str) -> Vec<Unit> {
         let words = self.words(text);
         let mut seen = BTreeSet::new();
+        let company: BTreeSet<String> = self
+            .thesaurus
+            .company
+            .iter()
+            .map(|g| format!("syn_{g}"))
+            .collect();
         self.fold(&words)
             .into_iter()
             .filter(|(token, covers)| {
                 token.starts_with("syn_") || !self.filler.contains(&covers[0])
             })
+            .filter(|(token, _)| !company.contains(token))
             .filter(|(token, _)| token.chars().count() > 1)
             .filter(|(token, _)| seen.insert(token.clone()))
             .map(|(token, covers)| Unit {
@@ -1181,6 +1198,27 @@ mod tests {
             !analyzer
                 .document_tokens("Our store holds keys.")
                 .contains(&keybox)
+        );
+    }
+
+    #[test]
+    fn the_company_s_own_name_asks_nothing() {
+        let (lines, problems) = parse_thesaurus_lines("we | kestrel | kestrel care\n");
+        assert!(problems.is_empty());
+        let analyzer = Analyzer::new(&lines);
+        assert_eq!(
+            tokens(&analyzer.question_units("Is Kestrel Care certified?")),
+            tokens(&analyzer.question_units("Are you certified?"))
+        );
+        assert_eq!(
+            tokens(&analyzer.question_units("Is Kestrel's code kept private?")),
+            tokens(&analyzer.question_units("Is your code kept private?"))
+        );
+        // Without the line, the name is a word like any other.
+        let plain = Analyzer::new(&[]);
+        assert_ne!(
+            tokens(&plain.question_units("Is Kestrel certified?")),
+            tokens(&plain.question_units("Are you certified?"))
         );
     }
 

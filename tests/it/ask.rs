@@ -524,3 +524,17 @@ reviewed = 2026-06-01
     assert_eq!(outcome.status, Status::Answered, "{:?}", outcome.reason);
     assert_eq!(outcome.answer, Some(Answer::Yes));
 }
+
+#[test]
+fn the_company_s_name_in_a_question_means_you() {
+    // The example record's thesaurus.txt says `we | payvane`: "Has Payvane ..." asks "Have
+    // you ...", and the name the pen-test control never uses no longer holds it back.
+    let dir = copy_example();
+    let question = "Has Payvane had a penetration test this year?";
+    let named = ask(dir.path(), question);
+    assert_eq!(named.status, Status::Answered, "{:?}", named.reason);
+    std::fs::remove_file(dir.path().join("thesaurus.txt")).unwrap();
+    let unnamed = ask(dir.path(), question);
+    assert_eq!(unnamed.citations[0].control, named.citations[0].control);
+    assert_eq!(unnamed.status, Status::Review, "{:?}", unnamed.reason);
+}

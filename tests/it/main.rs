@@ -109,6 +109,11 @@ pub fn copy_example() -> tempfile::TempDir {
     for sub in ["knowledge", "mappings"] {
         copy_dir(&repo().join(sub), &dir.path().join(sub));
     }
+    std::fs::copy(
+        repo().join("thesaurus.txt"),
+        dir.path().join("thesaurus.txt"),
+    )
+    .unwrap();
     dir
 }
 
