@@ -19,7 +19,7 @@ use crate::catalog;
 use crate::check::{CheckOptions, stale_age};
 use crate::diag::Severity;
 use crate::index::{Origin, SearchIndex, fingerprint};
-use crate::matcher::{Analysis, Candidate, Matcher, SeenUnit};
+use crate::matcher::{Analysis, Candidate, Matcher, SeenUnit, is_instruction};
 use crate::record::{self, Answer, Control, Owner, Record};
 use crate::text::{Analyzer, record_analyzer};
 
@@ -696,24 +696,10 @@ fn asks_yes_or_no(clause: &str) -> bool {
     const WH: &[&str] = &[
         "what", "which", "who", "whom", "whose", "when", "where", "why", "how",
     ];
-    const INSTRUCTIONS: &[&str] = &[
-        "describe",
-        "explain",
-        "list",
-        "provide",
-        "please",
-        "indicate",
-        "identify",
-        "specify",
-        "detail",
-        "outline",
-        "summarize",
-        "summarise",
-    ];
     let words = lower_words(clause);
     // "After how many attempts ...?" and "In which regions ...?" are open too.
     !words.is_empty()
-        && !INSTRUCTIONS.contains(&words[0].as_str())
+        && !is_instruction(clause)
         && !words.iter().take(3).any(|w| WH.contains(&w.as_str()))
 }
 

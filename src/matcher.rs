@@ -573,7 +573,7 @@ pub fn main_clause(question: &str, analyzer: &Analyzer) -> String {
 }
 
 /// Whether a sentence is an instruction to the vendor ("Describe ...", "Please list ...").
-fn is_instruction(sentence: &str) -> bool {
+pub fn is_instruction(sentence: &str) -> bool {
     const VERBS: &[&str] = &[
         "describe",
         "explain",
