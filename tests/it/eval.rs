@@ -184,7 +184,7 @@ struct Bars {
 /// today on both splits (see the README's evaluation section), so a drop fails the build.
 /// Raise them as the engine improves.
 const BARS: Bars = Bars {
-    top1: 0.67,
+    top1: 0.68,
     wrong_claims: 0.04,
     gaps_flagged: 0.81,
 };
