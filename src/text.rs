@@ -7,7 +7,7 @@
 //! not three words of which two are missing.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use tantivy::tokenizer::{
     Language, LowerCaser, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
@@ -228,7 +228,7 @@ pub struct Unit {
 #[derive(Debug, Clone, Default)]
 pub struct Thesaurus {
     /// First token of a phrase → (phrase tokens, group), longest first.
-    phrases: BTreeMap<String, Vec<(Vec<String>, usize)>>,
+    phrases: HashMap<String, Vec<(Vec<String>, usize)>>,
     /// Group → its first term, for display.
     names: Vec<String>,
     /// The groups of a record's `we | ...` lines: the names the company goes by.
@@ -480,10 +480,10 @@ thread_local! {
 /// The analyzer: tokenizer, stemmer and thesaurus together.
 #[derive(Clone)]
 pub struct Analyzer {
-    filler: BTreeSet<String>,
+    filler: HashSet<String>,
     /// Stems of common words that weigh little even when the record never uses them.
-    generic: BTreeSet<String>,
-    negations: BTreeSet<String>,
+    generic: HashSet<String>,
+    negations: HashSet<String>,
     pub thesaurus: Thesaurus,
     /// Token of a kind → tokens of what it is a kind of (`broader > ...` lines).
     kinds: HashMap<String, Vec<String>>,
@@ -493,9 +493,9 @@ impl Analyzer {
     /// The built-in thesaurus plus a record's own lines (`extra`).
     pub fn new(extra: &[ThesaurusLine]) -> Analyzer {
         let mut analyzer = Analyzer {
-            filler: BTreeSet::new(),
-            generic: BTreeSet::new(),
-            negations: BTreeSet::new(),
+            filler: HashSet::new(),
+            generic: HashSet::new(),
+            negations: HashSet::new(),
             thesaurus: Thesaurus::default(),
             kinds: HashMap::new(),
         };
@@ -754,8 +754,10 @@ impl Analyzer {
     /// Whether the question is phrased negatively ("stored unencrypted", "without MFA").
     pub fn is_negated(&self, text: &str) -> bool {
         let mut lower = text.to_lowercase();
-        for idiom in AFFIRMING_IDIOMS {
-            lower = lower.replace(idiom, " ");
+        if lower.contains("without") {
+            for idiom in AFFIRMING_IDIOMS {
+                lower = lower.replace(idiom, " ");
+            }
         }
         lower
             .split(|c: char| !c.is_alphanumeric())
