@@ -1,10 +1,13 @@
 //! Answers: turn a ranked match into what the customer receives, under the honesty rules.
 //!
-//! - The answer comes from the control's `answer` field, or from a `{ q, answer }` phrasing the
-//!   question reads like; it is never inferred from statement text.
+//! - An answer sent unread comes from the control's `answer` field, or from a `{ q, answer }`
+//!   phrasing the question reads like; it is never inferred from statement text.
 //! - A question whose polarity differs from the control's title ("Is our data used for
 //!   training?" against "No training on customer data"), unless it reads like a `{ q, answer }`
-//!   phrasing, goes to `review`, never a confident yes/no; so does a bare form label.
+//!   phrasing, goes to `review`, never a confident yes/no; so does a bare form label, and so
+//!   does a question about what the statement rules out ("Are shared logins in use?" against
+//!   "shared logins are not permitted"). Those two are offered the answer turned round, for
+//!   the reader to confirm.
 //! - A question about the customer's own people ("training for our staff") answered by a
 //!   control of the company's own practice goes to `review`.
 //! - Never `answered` with `yes` unless a cited control's answer is `yes`.
