@@ -554,14 +554,13 @@ pub fn main_clause(question: &str, analyzer: &Analyzer) -> String {
     // questionnaire often sets it up with a statement first ("Many flaws escape scanners.
     // Do the pen tests include manual testing?"). Failing both, the first sentence with
     // content asks.
-    let with_content: Vec<String> = clauses
-        .into_iter()
-        .filter(|c| !analyzer.question_units(c).is_empty())
-        .collect();
-    let sentence = with_content
+    // The cheap tests come first: analysing a clause is the costly part.
+    let has_content = |c: &&String| !analyzer.question_units(c).is_empty();
+    let sentence = clauses
         .iter()
-        .find(|c| c.trim_end().ends_with('?') || is_instruction(c))
-        .or(with_content.first())
+        .filter(|c| c.trim_end().ends_with('?') || is_instruction(c))
+        .find(has_content)
+        .or_else(|| clauses.iter().find(has_content))
         .cloned()
         .unwrap_or_else(|| question.to_string());
     let head = cut_follow_up(&sentence);

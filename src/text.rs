@@ -231,8 +231,8 @@ pub struct Thesaurus {
     phrases: HashMap<String, Vec<(Vec<String>, usize)>>,
     /// Group → its first term, for display.
     names: Vec<String>,
-    /// The groups of a record's `we | ...` lines: the names the company goes by.
-    company: BTreeSet<usize>,
+    /// The concept tokens of a record's `we | ...` lines: the names the company goes by.
+    company: HashSet<String>,
 }
 
 impl Thesaurus {
@@ -578,7 +578,7 @@ impl Analyzer {
         let group = self.thesaurus.names.len();
         self.thesaurus.names.push(terms[0].clone());
         if terms[0].eq_ignore_ascii_case(COMPANY_GROUP) {
-            self.thesaurus.company.insert(group);
+            self.thesaurus.company.insert(format!("syn_{group}"));
         }
         for term in terms {
             // A phrase is looked up by its first word that is not a stop word; stop words
@@ -725,18 +725,12 @@ impl Analyzer {
     pub fn question_units(&self, text: &str) -> Vec<Unit> {
         let words = self.words(text);
         let mut seen = BTreeSet::new();
-        let company: BTreeSet<String> = self
-            .thesaurus
-            .company
-            .iter()
-            .map(|g| format!("syn_{g}"))
-            .collect();
         self.fold(&words)
             .into_iter()
             .filter(|(token, covers)| {
                 token.starts_with("syn_") || !self.filler.contains(&covers[0])
             })
-            .filter(|(token, _)| !company.contains(token))
+            .filter(|(token, _)| !self.thesaurus.company.contains(token))
             .filter(|(token, _)| token.chars().count() > 1)
             .filter(|(token, _)| seen.insert(token.clone()))
             .map(|(token, covers)| Unit {
