@@ -117,7 +117,7 @@ fn ask(dir: &std::path::Path, question: &str) -> Outcome {
 #[test]
 fn never_yes_without_a_cited_yes_control() {
     let dir = tempfile::tempdir().unwrap();
-    crate::copy_dir(&repo().join("fixtures/eval/record"), dir.path());
+    crate::copy_eval_record(dir.path(), None);
     let engine = engine(dir.path());
     let mut reader = csv::Reader::from_path(repo().join("fixtures/eval/questions.csv")).unwrap();
     let mut yes = 0;

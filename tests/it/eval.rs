@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use onrecord::answer::{Engine, Status};
 
-use crate::{copy_dir, repo};
+use crate::{copy_eval_record, repo};
 
 struct Labeled {
     id: String,
@@ -61,10 +61,19 @@ fn questions() -> Vec<Labeled> {
         .collect()
 }
 
+/// `ONRECORD_EVAL_RECORD=record-phrased` measures the eval record with the knowledge files of
+/// `fixtures/eval/record-phrased/` instead (the same controls with 534 more phrasings; see the
+/// README's *Answer quality*). The bars hold only for the record the questions were written on.
+fn record_variant() -> Option<String> {
+    std::env::var("ONRECORD_EVAL_RECORD")
+        .ok()
+        .filter(|v| v != "record")
+}
+
 /// The engine over a copy of the eval record (the copy lives as long as the directory).
 fn eval_engine() -> (tempfile::TempDir, Engine) {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("fixtures/eval/record"), dir.path());
+    copy_eval_record(dir.path(), record_variant().as_deref());
     let engine = Engine::open(dir.path()).expect("eval record");
     (dir, engine)
 }
@@ -146,6 +155,10 @@ fn evaluation_set_meets_the_quality_bars() {
             s.gaps_flagged,
             s.gaps
         );
+    }
+    if let Some(variant) = record_variant() {
+        println!("bars not checked: measured on the {variant} knowledge files");
+        return;
     }
     for split in ["tune", "holdout"] {
         let s = &scores[split];

@@ -50,3 +50,18 @@ fn evaluation_record_checks_clean() {
     let run = onrecord(&repo().join("fixtures/eval/record"), &["check"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
 }
+
+/// The richer variant (`fixtures/eval/record-phrased`) is the same record with more phrasings:
+/// it checks without a warning (a repeated phrasing would be one).
+#[test]
+fn phrased_evaluation_record_checks_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::copy_eval_record(dir.path(), Some("record-phrased"));
+    let run = onrecord(dir.path(), &["check"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("0 errors, 0 warnings"),
+        "{}",
+        run.stdout
+    );
+}

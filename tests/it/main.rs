@@ -117,6 +117,18 @@ pub fn copy_example() -> tempfile::TempDir {
     dir
 }
 
+/// The eval record copied to `to`, with the knowledge files of `fixtures/eval/VARIANT/` in place
+/// of its own when a variant is named.
+pub fn copy_eval_record(to: &Path, variant: Option<&str>) {
+    let eval = repo().join("fixtures/eval");
+    copy_dir(&eval.join("record"), to);
+    if let Some(variant) = variant {
+        let knowledge = to.join("knowledge");
+        std::fs::remove_dir_all(&knowledge).unwrap();
+        copy_dir(&eval.join(variant).join("knowledge"), &knowledge);
+    }
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
