@@ -8,8 +8,13 @@
 //!   does a question about what the statement rules out ("Are shared logins in use?" against
 //!   "shared logins are not permitted"). Those two are offered the answer turned round, for
 //!   the reader to confirm.
-//! - A question about the customer's own people ("training for our staff") answered by a
-//!   control of the company's own practice goes to `review`.
+//! - An answer a `{ q, answer }` phrasing turns round from the control's is sent unread only
+//!   when the question adds no meaningful word the phrasing and the control lack, and lacks
+//!   none of the phrasing's ("survive the end of employment" against "end when employment
+//!   ends" goes to `review`).
+//! - A question offering two ways ("applied automatically, or do we claim them?") and one
+//!   about the customer's own people ("training for our staff") answered by a control of the
+//!   company's own practice go to `review`.
 //! - Never `answered` with `yes` unless a cited control's answer is `yes`.
 //! - A weak match is `review` or `not_on_record`, never an error.
 
@@ -336,12 +341,19 @@ impl Engine {
                     .record
                     .mapping(&control.id)
                     .is_none_or(|m| m.get(catalog::CUEC).is_empty());
+            let flipped = reads_like_phrasing && !against_phrasing && answer != control.answer;
             let reading = Reading {
                 reads_like_phrasing,
                 against_phrasing,
                 opposite,
                 denied,
                 company_only,
+                flipped_despite: if flipped && best.phrasing_answer.is_some() {
+                    self.matcher
+                        .differs_from_phrasing(&analysis, &best.phrasing_text)
+                } else {
+                    Vec::new()
+                },
             };
             reason = doubt(question, &analysis, &best, control, &reading);
             // Another control explains the question as well and answers it otherwise: which
@@ -481,6 +493,9 @@ struct Reading {
     denied: bool,
     /// The control is the company's own practice, with no part for the customer.
     company_only: bool,
+    /// The answer is a phrasing's own, the other way round from the control's, and these
+    /// words of the question or the phrasing are not in the other.
+    flipped_despite: Vec<String>,
 }
 
 /// Why a confident match must still be read by a person before its yes/no is sent, if it
@@ -498,6 +513,7 @@ fn doubt(
         opposite,
         denied,
         company_only,
+        ref flipped_despite,
     } = *reading;
     // The question reads more like a phrasing asked the other way round than like the title,
     // but not closely enough to take that phrasing's answer: which way it asks is a guess.
@@ -513,6 +529,11 @@ fn doubt(
         Some(format!(
             "the question asks the other way round from a phrasing of `{id}`"
         ))
+    } else if !flipped_despite.is_empty() {
+        Some(format!(
+            "the answer turns `{id}`'s round through a phrasing the question differs from in: {}",
+            flipped_despite.join(", ")
+        ))
     } else if company_only && asks_about_customer_people(question) {
         Some(format!(
             "the question is about the customer's people; `{id}` is about the company's own"
@@ -524,6 +545,8 @@ fn doubt(
         && !best.by_framework_id
     {
         Some("asks about a single word: what it asks of it is for a reader".into())
+    } else if asks_which_of_two(&analysis.clause) {
+        Some("asks which of two, not yes or no".into())
     } else if is_label(question) {
         Some("reads as a form field, not a yes/no question".into())
     } else {
@@ -706,6 +729,21 @@ fn asks_yes_or_no(clause: &str) -> bool {
         && !words.iter().take(3).any(|w| WH.contains(&w.as_str()))
 }
 
+/// Whether a question offers two ways and asks which ("Are credits applied automatically, or
+/// do we have to claim them?"): a yes would answer neither. "..., or not?" still asks yes or no.
+fn asks_which_of_two(clause: &str) -> bool {
+    const AUXILIARIES: &[&str] = &[
+        "do", "does", "did", "is", "are", "was", "were", "can", "could", "will", "would", "should",
+        "must", "has", "have", "had",
+    ];
+    let lower = clause.to_lowercase();
+    lower.match_indices(", or ").any(|(at, _)| {
+        lower_words(&lower[at + ", or ".len()..])
+            .first()
+            .is_some_and(|w| AUXILIARIES.contains(&w.as_str()))
+    })
+}
+
 /// Whether a question asks about keeping something from happening ("Do you limit ...?",
 /// "Is ... blocked?"): a statement that rules the thing out answers it yes.
 fn asks_about_a_limit(clause: &str) -> bool {
@@ -813,6 +851,20 @@ mod tests {
             assert_eq!(units.len(), 1, "{name}");
             assert_eq!(analyzer.thesaurus.name(&units[0].token), *name);
         }
+    }
+
+    #[test]
+    fn a_choice_between_two_is_not_a_yes_or_no() {
+        assert!(asks_which_of_two(
+            "Are SLA credits applied automatically, or do we have to claim them?"
+        ));
+        assert!(asks_which_of_two("Is the key held by you, or is it ours?"));
+        assert!(asks_which_of_two("İs İt yours, or is it ours?"));
+        assert!(!asks_which_of_two("Is data encrypted at rest, or not?"));
+        assert!(!asks_which_of_two("Do you use SAML or OIDC?"));
+        assert!(!asks_which_of_two(
+            "Are laptops, phones, or tablets managed?"
+        ));
     }
 
     #[test]

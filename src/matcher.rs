@@ -22,6 +22,9 @@ use crate::text::{Analyzer, Unit};
 /// How many candidates retrieval hands to the judge.
 const CANDIDATES: usize = 12;
 
+/// A word weighing more than this is more than a common word (see `token_weight`).
+const MEANINGFUL: f32 = 1.0;
+
 /// A control as the judge sees it.
 struct Profile {
     /// Every token of the control's text fields (framework titles excluded: too generic).
@@ -354,6 +357,25 @@ impl Matcher {
         } else {
             0.0
         }
+    }
+
+    /// The meaningful words the question adds to `phrasing` (of the best candidate) that the
+    /// control does not use either, and those of the phrasing the question lacks: such a word
+    /// ("survive the end of employment" against "end when employment ends") can turn round
+    /// what the phrasing asks.
+    pub fn differs_from_phrasing(&self, analysis: &Analysis, phrasing: &str) -> Vec<String> {
+        let phrasing = unit_set(&self.analyzer, phrasing);
+        let question: BTreeSet<&str> = analysis.units.iter().map(|u| u.token.as_str()).collect();
+        let added = analysis
+            .units
+            .iter()
+            .filter(|u| u.weight > MEANINGFUL && !u.covered && !phrasing.contains(&u.token))
+            .map(|u| u.concept.clone());
+        let dropped = phrasing
+            .iter()
+            .filter(|t| self.weight(t) > MEANINGFUL && !question.contains(t.as_str()))
+            .map(|t| self.analyzer.thesaurus.name(t).to_string());
+        added.chain(dropped).collect()
     }
 
     /// Tokens of `control` that the question's units cover (for a second citation).

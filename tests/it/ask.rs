@@ -339,6 +339,32 @@ fn a_phrasing_answer_does_not_carry_over_to_a_question_asked_the_other_way_round
 }
 
 #[test]
+fn a_phrasing_answer_is_not_sent_for_a_question_that_adds_to_it() {
+    // IAM-01 says no to "Do staff share login accounts?" for its employees. Asked of
+    // contractors, a word neither the phrasing nor the control uses, the no is a reading.
+    let dir = tiny_record();
+    let outcome = ask(dir.path(), "Do staff share login accounts?");
+    assert_eq!(outcome.status, Status::Answered, "{:?}", outcome.reason);
+    assert_eq!(outcome.answer, Some(Answer::No));
+    let outcome = ask(dir.path(), "Do your contractors share login accounts?");
+    assert_eq!(outcome.citations[0].control, "IAM-01");
+    assert_eq!(outcome.status, Status::Review);
+    let reason = outcome.reason.unwrap_or_default();
+    assert!(reason.contains("contractor"), "{reason}");
+}
+
+#[test]
+fn a_question_offering_two_ways_is_read_before_it_is_sent() {
+    let dir = tiny_record();
+    let outcome = ask(
+        dir.path(),
+        "Are databases backed up with point-in-time recovery, or do we keep our own copies?",
+    );
+    assert_eq!(outcome.citations[0].control, "BCK-01");
+    assert_eq!(outcome.status, Status::Review, "{:?}", outcome.reason);
+}
+
+#[test]
 fn a_framework_id_the_record_maps_is_on_the_record() {
     // A.8.15 (logging) is mapped to IAM-01 and SUP-01, whose text never says "logging" and
     // which tie: the mapping alone puts the question on the record.
