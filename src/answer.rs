@@ -12,6 +12,8 @@
 //!   when the question adds no meaningful word the phrasing and the control lack, and lacks
 //!   none of the phrasing's ("survive the end of employment" against "end when employment
 //!   ends" goes to `review`).
+//! - An open question ("How ...?", "Describe ...") is sent unread only when it reads like one
+//!   of the control's phrasings: its words alone say too little of what it asks.
 //! - A question offering two ways ("applied automatically, or do we claim them?") and one
 //!   about the customer's own people ("training for our staff") answered by a control of the
 //!   company's own practice go to `review`.
@@ -545,6 +547,10 @@ fn doubt(
         && !best.by_framework_id
     {
         Some("asks about a single word: what it asks of it is for a reader".into())
+    } else if !asks_yes_or_no(&analysis.clause) && !reads_like_phrasing && !best.by_framework_id {
+        Some(format!(
+            "an open question is sent unread only when it reads like one of `{id}`'s phrasings"
+        ))
     } else if asks_which_of_two(&analysis.clause) {
         Some("asks which of two, not yes or no".into())
     } else if is_label(question) {

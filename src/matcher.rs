@@ -410,11 +410,11 @@ fn denied_tokens(
     elsewhere: &HashSet<String>,
 ) -> HashSet<String> {
     let mut in_denials: HashMap<String, usize> = HashMap::new();
-    for sentence in text
+    for denial in text
         .split(['.', ';', ':'])
-        .filter(|s| analyzer.is_negated(s))
+        .flat_map(|s| denials(analyzer, s))
     {
-        for token in analyzer.document_tokens(sentence) {
+        for token in analyzer.document_tokens(denial) {
             *in_denials.entry(token).or_default() += 1;
         }
     }
@@ -430,6 +430,24 @@ fn denied_tokens(
         .filter(|(t, n)| in_statement.get(t.as_str()).is_some_and(|all| all <= n))
         .filter(|(t, _)| !elsewhere.contains(t))
         .map(|(t, _)| t)
+        .collect()
+}
+
+/// The parts of a sentence that say what is not done: the whole of a negative sentence, or
+/// what follows "rather than" / "instead of" up to the next comma ("access goes through Okta
+/// rather than a network VPN").
+fn denials<'a>(analyzer: &Analyzer, sentence: &'a str) -> Vec<&'a str> {
+    if analyzer.is_negated(sentence) {
+        return vec![sentence];
+    }
+    let lower = sentence.to_ascii_lowercase();
+    ["rather than ", "instead of "]
+        .iter()
+        .flat_map(|marker| lower.match_indices(marker).map(|(at, m)| at + m.len()))
+        .map(|from| {
+            let rest = &sentence[from..];
+            &rest[..rest.find(',').unwrap_or(rest.len())]
+        })
         .collect()
 }
 
@@ -790,6 +808,30 @@ mod tests {
         ] {
             assert_eq!(main_clause(question, &analyzer), clause);
         }
+    }
+
+    #[test]
+    fn a_denial_is_a_negative_sentence_or_what_is_done_rather_than() {
+        let analyzer = Analyzer::new(&[]);
+        assert_eq!(
+            denials(&analyzer, "We do not run an in-house SOC"),
+            ["We do not run an in-house SOC"]
+        );
+        assert_eq!(
+            denials(
+                &analyzer,
+                "Access goes through Okta rather than a network VPN, so laptops stay off it"
+            ),
+            ["a network VPN"]
+        );
+        assert_eq!(
+            denials(
+                &analyzer,
+                "Roles use short-lived credentials instead of access keys"
+            ),
+            ["access keys"]
+        );
+        assert!(denials(&analyzer, "Backups are encrypted").is_empty());
     }
 
     #[test]

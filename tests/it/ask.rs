@@ -365,6 +365,37 @@ fn a_question_offering_two_ways_is_read_before_it_is_sent() {
 }
 
 #[test]
+fn an_open_question_is_sent_unread_only_when_it_reads_like_a_phrasing() {
+    let dir = copy_example();
+    // Every word of it is in ENC-07 (application secrets in Secrets Manager), which is not
+    // how passwords are stored: a description sent unread must be one the record wrote for it.
+    let outcome = ask(dir.path(), "How does the application store passwords?");
+    assert_eq!(outcome.status, Status::Review, "{:?}", outcome.citations);
+    let reason = outcome.reason.unwrap_or_default();
+    assert!(reason.contains("open question"), "{reason}");
+    // One of SDL-07's own phrasings.
+    let outcome = ask(
+        dir.path(),
+        "How are emergency changes handled and documented?",
+    );
+    assert_eq!(outcome.citations[0].control, "SDL-07");
+    assert_eq!(outcome.status, Status::Answered, "{:?}", outcome.reason);
+}
+
+#[test]
+fn what_a_statement_does_rather_than_something_else_denies_the_other() {
+    // HR-08: "all access goes through Okta with device trust checks rather than a network VPN".
+    let dir = copy_example();
+    let outcome = ask(
+        dir.path(),
+        "Do you operate a VPN that allows remote access to your network?",
+    );
+    assert_eq!(outcome.citations[0].control, "HR-08");
+    assert_eq!(outcome.status, Status::Review, "{:?}", outcome.reason);
+    assert_eq!(outcome.answer, Some(Answer::No));
+}
+
+#[test]
 fn a_framework_id_the_record_maps_is_on_the_record() {
     // A.8.15 (logging) is mapped to IAM-01 and SUP-01, whose text never says "logging" and
     // which tie: the mapping alone puts the question on the record.
