@@ -18,6 +18,7 @@ mod q_detect;
 mod q_no_panic;
 mod q_read;
 mod q_real_files;
+mod real_answers;
 #[allow(dead_code)]
 mod xlsx_common;
 mod xlsx_corpus;

@@ -1,0 +1,112 @@
+//! What is sent unread on real questionnaires: the four in `../shared/data` filled with the
+//! example record, every `answered` row checked against a person's verdict in
+//! `fixtures/eval/real-verdicts.csv` (questionnaire, sheet, row, the cited control and answer;
+//! no question text is copied). Run `cargo test --test it real_answers -- --nocapture` to see
+//! the numbers. Skips when the data folder is absent.
+
+use std::collections::BTreeMap;
+
+use crate::{onrecord, repo, shared_data};
+
+const QUESTIONNAIRES: [(&str, &str); 4] = [
+    ("hecvat", "hecvat/HECVAT414.xlsx"),
+    ("caiq", "caiq-v4/questions.csv"),
+    ("vsaq", "vsaq/questions.csv"),
+    ("scrm", "cisa-scrm/questions.csv"),
+];
+
+/// Wrong answers sent unread, at most: what the engine holds today (see the README's *Answer
+/// quality*). Lower it as the engine improves.
+const MOST_WRONG: usize = 14;
+
+/// (questionnaire, sheet, row) → (control, answer, verdict).
+fn verdicts() -> BTreeMap<(String, String, u64), (String, String, String)> {
+    let path = repo().join("fixtures/eval/real-verdicts.csv");
+    let mut reader = csv::Reader::from_path(path).expect("real-verdicts.csv");
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            let key = (
+                r[0].to_string(),
+                r[1].to_string(),
+                r[2].parse().expect("row"),
+            );
+            (key, (r[4].to_string(), r[5].to_string(), r[6].to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn answers_sent_unread_on_real_questionnaires_are_judged_right() {
+    let verdicts = verdicts();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut answered, mut wrong, mut unjudged) = (0, Vec::new(), Vec::new());
+    for (name, rel) in QUESTIONNAIRES {
+        let input = shared_data().join(rel);
+        if !input.exists() {
+            println!("{} is absent; skipped", input.display());
+            return;
+        }
+        let report = dir.path().join(format!("{name}.json"));
+        let output = dir.path().join(format!(
+            "{name}.out.{}",
+            input.extension().unwrap().to_str().unwrap()
+        ));
+        let run = onrecord(
+            &repo(),
+            &[
+                "fill",
+                input.to_str().unwrap(),
+                "-o",
+                output.to_str().unwrap(),
+                "--report",
+                report.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        for row in report["rows"].as_array().unwrap() {
+            if row["status"] != "answered" {
+                continue;
+            }
+            answered += 1;
+            let key = (
+                name.to_string(),
+                row["sheet"].as_str().unwrap_or("").to_string(),
+                row["row"].as_u64().unwrap(),
+            );
+            let control = row["citations"][0]["control"].as_str().unwrap_or("");
+            let answer = row["answer"].as_str().unwrap_or("");
+            let place = format!("{name} {}:{} {control} {answer}", key.1, key.2);
+            match verdicts.get(&key) {
+                Some((c, a, verdict)) if c == control && a == answer => {
+                    if verdict == "wrong" {
+                        wrong.push(place);
+                    }
+                }
+                _ => unjudged.push(place),
+            }
+        }
+    }
+    println!(
+        "answered {answered}, judged wrong {} ({:.1}%), not yet judged {}",
+        wrong.len(),
+        100.0 * wrong.len() as f64 / answered.max(1) as f64,
+        unjudged.len()
+    );
+    for place in &wrong {
+        println!("  wrong: {place}");
+    }
+    assert!(
+        unjudged.is_empty(),
+        "answered rows nobody has judged (read each question and the cited statement, then add \
+         a row to fixtures/eval/real-verdicts.csv): {unjudged:#?}"
+    );
+    assert!(
+        wrong.len() <= MOST_WRONG,
+        "{} wrong answers sent unread, more than {MOST_WRONG}",
+        wrong.len()
+    );
+}
