@@ -16,6 +16,14 @@ fn main() -> ExitCode {
     };
     match cmd::run(&config) {
         Ok(outcome) => ExitCode::from(outcome as u8),
+        // The reader of our output went away (`| head`): nothing is left to tell it.
+        Err(err)
+            if err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("onrecord: error: {err:#}");
             ExitCode::from(cmd::Outcome::BadInput as u8)

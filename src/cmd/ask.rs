@@ -29,9 +29,9 @@ pub fn run(config: &Config, question: &str, top: usize, explain: bool) -> Result
                     "candidates": outcome.candidates.iter().take(top).collect::<Vec<_>>(),
                 });
             }
-            println!("{}", serde_json::to_string_pretty(&json)?);
+            outln!("{}", serde_json::to_string_pretty(&json)?)?;
         }
-        _ => print!("{}", render(&outcome, top, explain)),
+        _ => out!("{}", render(&outcome, top, explain))?,
     }
     Ok(Outcome::Success)
 }

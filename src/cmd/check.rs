@@ -29,25 +29,25 @@ pub fn run(config: &Config, max_age: i64) -> Result<Outcome> {
         Format::Json => {
             let json =
                 serde_json::json!({"errors": errors, "warnings": warnings, "diagnostics": shown});
-            println!("{}", serde_json::to_string_pretty(&json)?);
+            outln!("{}", serde_json::to_string_pretty(&json)?)?;
         }
         Format::Github => {
             for d in &shown {
-                println!("{}", github_annotation(d));
+                outln!("{}", github_annotation(d))?;
             }
         }
         Format::Text => {
             for d in &shown {
-                print!("{}", render(d));
+                out!("{}", render(d))?;
             }
             if !config.quiet {
-                println!(
+                outln!(
                     "{} error{}, {} warning{}",
                     errors,
                     plural(errors),
                     warnings,
                     plural(warnings)
-                );
+                )?;
             }
         }
     }

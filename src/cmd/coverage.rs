@@ -61,9 +61,9 @@ pub fn run(config: &Config, args: &CoverageArgs) -> Result<Outcome> {
         Level::Warning
     };
     match config.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&result)?),
-        Format::Text => print!("{}", render(&result, args.max_age, config.quiet)),
-        Format::Github => print!("{}", github(&result, args.max_age, stale_level)),
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&result)?)?,
+        Format::Text => out!("{}", render(&result, args.max_age, config.quiet))?,
+        Format::Github => out!("{}", github(&result, args.max_age, stale_level))?,
     }
     for report in &below {
         gate_failed(
@@ -71,7 +71,7 @@ pub fn run(config: &Config, args: &CoverageArgs) -> Result<Outcome> {
             Some(&report.questionnaire),
             "coverage below --min",
             &below_min(report, args.min.unwrap_or(0.0)),
-        );
+        )?;
     }
     if let (Some(path), false) = (&args.write_baseline, config.quiet) {
         eprintln!("wrote {}", path.display());

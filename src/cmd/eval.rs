@@ -34,9 +34,9 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<Outcome> {
     bar.finish_and_clear();
     let result = eval::evaluate(&input, &report);
     match config.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&result)?),
-        Format::Text => print!("{}", render(&result, config.quiet)),
-        Format::Github => print!("{}", github(&result)),
+        Format::Json => outln!("{}", serde_json::to_string_pretty(&result)?)?,
+        Format::Text => out!("{}", render(&result, config.quiet))?,
+        Format::Github => out!("{}", github(&result))?,
     }
     let agreement = result.summary.agreement * 100.0;
     let failed = args.min_agreement.filter(|&min| agreement < min);
@@ -46,7 +46,7 @@ pub fn run(config: &Config, args: &EvalArgs) -> Result<Outcome> {
             Some(&result.questionnaire),
             "agreement below --min-agreement",
             &format!("agreement {agreement:.1}% is below --min-agreement {min}"),
-        );
+        )?;
     }
     Ok(if failed.is_some() {
         Outcome::Failed

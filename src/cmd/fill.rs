@@ -30,7 +30,7 @@ pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
         ..
     } = &input;
     if args.dry_run {
-        print!("{}", describe(layouts));
+        out!("{}", describe(layouts))?;
         return Ok(Outcome::Success);
     }
     let output = args

@@ -21,11 +21,11 @@ pub fn run(config: &Config, framework: Option<&str>, min: Option<f64>) -> Result
     }
     let result = gaps::gaps(record, framework);
     match config.format {
-        Format::Json => println!(
+        Format::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({"frameworks": result}))?
-        ),
-        Format::Text => print!("{}", render(&result)),
+        )?,
+        Format::Text => out!("{}", render(&result))?,
         Format::Github => {
             for f in &result {
                 let title = format!("{} gap", f.name);
@@ -35,7 +35,7 @@ pub fn run(config: &Config, framework: Option<&str>, min: Option<f64>) -> Result
                 };
                 for g in &f.uncovered {
                     let message = format!("{} {} is not covered by any control", g.id, g.title);
-                    println!("{}", annotation(Level::Warning, &at, &message));
+                    outln!("{}", annotation(Level::Warning, &at, &message))?;
                 }
             }
         }
@@ -59,7 +59,7 @@ pub fn run(config: &Config, framework: Option<&str>, min: Option<f64>) -> Result
             None,
             "framework coverage below --min",
             &message,
-        );
+        )?;
     }
     Ok(if below.is_empty() {
         Outcome::Success

@@ -16,11 +16,11 @@ pub fn run(config: &Config) -> Result<Outcome> {
     };
     let controls = engine.record.controls.len();
     match config.format {
-        Format::Json => println!(
+        Format::Json => outln!(
             "{}",
             serde_json::json!({"controls": controls, "index": origin})
-        ),
-        _ if !config.quiet => println!("index {origin}: {controls} controls"),
+        )?,
+        _ if !config.quiet => outln!("index {origin}: {controls} controls")?,
         _ => {}
     }
     Ok(Outcome::Success)

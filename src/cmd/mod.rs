@@ -1,6 +1,22 @@
 //! One module per subcommand. Each loads what it needs through the library and renders the
 //! result for the chosen format; none computes anything the library could.
 
+/// `print!` and `println!` that hand back the write error instead of panicking: a reader
+/// that stops early (`onrecord ask ... | head -1`) ends the command quietly (see `main`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 mod ask;
 mod check;
 mod coverage;
@@ -164,17 +180,18 @@ pub fn claim_text(status: Status, answer: Option<Answer>) -> String {
 }
 
 /// Says why a gate failed: on stderr, and as an `::error` annotation in the github format.
-pub fn gate_failed(format: Format, file: Option<&str>, title: &str, message: &str) {
+pub fn gate_failed(format: Format, file: Option<&str>, title: &str, message: &str) -> Result<()> {
     if format == Format::Github {
         let at = Place {
             file,
             title: Some(title),
             ..Place::default()
         };
-        println!("{}", annotation(Level::Error, &at, message));
+        outln!("{}", annotation(Level::Error, &at, message))?;
     }
     match file {
         Some(file) => eprintln!("onrecord: {file}: {message}"),
         None => eprintln!("onrecord: {message}"),
     }
+    Ok(())
 }

@@ -68,6 +68,24 @@ fn a_record_with_errors_is_refused_with_a_pointer_to_check() {
 }
 
 #[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    // `onrecord ask ... | head -1`: the pipe is closed before the answer is written.
+    let dir = copy_example();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_onrecord"))
+        .args(["ask", "Is customer data encrypted at rest?", "--explain"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run onrecord");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}
+
+#[test]
 fn json_output_has_the_report_keys() {
     let run = onrecord(
         &repo(),
