@@ -3,8 +3,8 @@
 //! - An answer sent unread comes from the control's `answer` field, or from a `{ q, answer }`
 //!   phrasing the question reads like; it is never inferred from statement text.
 //! - A question whose polarity differs from the control's title ("Is our data used for
-//!   training?" against "No training on customer data"), unless it reads like a `{ q, answer }`
-//!   phrasing, goes to `review`, never a confident yes/no; so does a bare form label, and so
+//!   training?" against "No training on customer data") or from a plain phrasing it leans
+//!   towards, unless it reads like a `{ q, answer }` phrasing, goes to `review`, never a confident yes/no; so does a bare form label, and so
 //!   does a question about what the statement rules out ("Are shared logins in use?" against
 //!   "shared logins are not permitted"). Those two are offered the answer turned round, for
 //!   the reader to confirm.
@@ -317,7 +317,15 @@ impl Engine {
         // against "No training on customer data"), not through a phrasing that carries its
         // own answer: the title's yes is the question's no. Such an answer is read first.
         let through_phrasing = reads_like_phrasing && best.phrasing_answer.is_some();
-        let opposite = analysis.negated != analyzer.is_negated(&control.title) && !through_phrasing;
+        // So is a question leaning towards a plain phrasing (one that carries the control's
+        // answer) asked the other way round from it: "Is any data retained?" against "Does
+        // your AI provider commit not to retain the data we send it?".
+        let against_plain_phrasing = best.phrasing >= 0.3
+            && best.phrasing_answer.is_none()
+            && analyzer.is_negated(&best.phrasing_text) != analysis.negated;
+        let opposite = (analysis.negated != analyzer.is_negated(&control.title)
+            || against_plain_phrasing)
+            && !through_phrasing;
         // The question is about what the statement says is *not* done ("shared logins are
         // not permitted" against "Are shared logins in use?"). A `no` control's statement
         // says what is not done: that is its answer.
@@ -351,6 +359,7 @@ impl Engine {
                     .mapping(&control.id)
                     .is_none_or(|m| m.get(catalog::CUEC).is_empty());
             let flipped = reads_like_phrasing && !against_phrasing && answer != control.answer;
+
             let reading = Reading {
                 reads_like_phrasing,
                 against_phrasing,
@@ -496,7 +505,7 @@ struct Reading {
     reads_like_phrasing: bool,
     /// ... but asked the other way round from that phrasing.
     against_phrasing: bool,
-    /// It asks the control's title the other way round.
+    /// It asks the control's title, or a plain phrasing it leans towards, the other way round.
     opposite: bool,
     /// It matches what the statement says is not done.
     denied: bool,

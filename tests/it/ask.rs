@@ -401,6 +401,20 @@ fn an_open_question_is_sent_unread_only_when_it_reads_like_a_phrasing() {
 }
 
 #[test]
+fn a_question_asked_the_other_way_round_from_a_plain_phrasing_is_read_first_turned_round() {
+    // AI-03 (yes) has the plain phrasing "Does your AI provider commit not to retain or train
+    // on the data we send it?"; this asks whether the data is retained.
+    let dir = copy_example();
+    let outcome = ask(
+        dir.path(),
+        "Is the data we send to your AI provider retained?",
+    );
+    assert_eq!(outcome.citations[0].control, "AI-03");
+    assert_eq!(outcome.status, Status::Review, "{:?}", outcome.reason);
+    assert_eq!(outcome.answer, Some(Answer::No));
+}
+
+#[test]
 fn what_a_statement_does_rather_than_something_else_denies_the_other() {
     // HR-08: "all access goes through Okta with device trust checks rather than a network VPN".
     let dir = copy_example();
