@@ -4,10 +4,10 @@
 //!   phrasing the question reads like; it is never inferred from statement text.
 //! - A question whose polarity differs from the control's title ("Is our data used for
 //!   training?" against "No training on customer data") or from a plain phrasing it leans
-//!   towards, unless it reads like a `{ q, answer }` phrasing, goes to `review`, never a confident yes/no; so does a bare form label, and so
-//!   does a question about what the statement rules out ("Are shared logins in use?" against
-//!   "shared logins are not permitted"). Those two are offered the answer turned round, for
-//!   the reader to confirm.
+//!   towards, unless it reads like a `{ q, answer }` phrasing, goes to `review`, never a
+//!   confident yes/no; so does a bare form label, and so does a question about what the
+//!   statement rules out ("Are shared logins in use?" against "shared logins are not
+//!   permitted"). Those two are offered the answer turned round, for the reader to confirm.
 //! - An answer a `{ q, answer }` phrasing turns round from the control's is sent unread only
 //!   when the question adds no meaningful word the phrasing and the control lack, and lacks
 //!   none of the phrasing's ("survive the end of employment" against "end when employment
@@ -331,8 +331,12 @@ impl Engine {
         // says what is not done: that is its answer.
         let denied =
             control.answer == Answer::Yes && best.denied >= DENIED_SHARE && !through_phrasing;
-        let answer = match best.phrasing_answer {
-            Some(answer) if reads_like_phrasing && !against_phrasing => answer,
+        // The answer of the phrasing the question reads like, when it is the one given.
+        let phrasing_answer = best
+            .phrasing_answer
+            .filter(|_| reads_like_phrasing && !against_phrasing);
+        let answer = match phrasing_answer {
+            Some(answer) => answer,
             _ if opposite => match control.answer {
                 Answer::Yes => Answer::No,
                 Answer::No => Answer::Yes,
@@ -358,17 +362,14 @@ impl Engine {
                     .record
                     .mapping(&control.id)
                     .is_none_or(|m| m.get(catalog::CUEC).is_empty());
-            let flipped = reads_like_phrasing && !against_phrasing && answer != control.answer;
-
             let reading = Reading {
                 reads_like_phrasing,
                 against_phrasing,
                 opposite,
                 denied,
                 company_only,
-                flipped_despite: if flipped && best.phrasing_answer.is_some() {
-                    self.matcher
-                        .differs_from_phrasing(&analysis, &best.phrasing_text)
+                flipped_despite: if phrasing_answer.is_some_and(|a| a != control.answer) {
+                    self.matcher.differs_from_phrasing(&best, &analysis)
                 } else {
                     Vec::new()
                 },

@@ -359,12 +359,18 @@ impl Matcher {
         }
     }
 
-    /// The meaningful words the question adds to `phrasing` (of the best candidate) that the
+    /// The meaningful words the question adds to the phrasing of `best` it reads like that the
     /// control does not use either, and those of the phrasing the question lacks: such a word
     /// ("survive the end of employment" against "end when employment ends") can turn round
     /// what the phrasing asks.
-    pub fn differs_from_phrasing(&self, analysis: &Analysis, phrasing: &str) -> Vec<String> {
-        let phrasing = unit_set(&self.analyzer, phrasing);
+    pub fn differs_from_phrasing(&self, best: &Candidate, analysis: &Analysis) -> Vec<String> {
+        let Some((phrasing, ..)) = self.profiles[best.index]
+            .phrasings
+            .iter()
+            .find(|(_, _, text)| *text == best.phrasing_text)
+        else {
+            return Vec::new();
+        };
         let question: BTreeSet<&str> = analysis.units.iter().map(|u| u.token.as_str()).collect();
         let added = analysis
             .units
