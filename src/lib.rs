@@ -37,6 +37,7 @@ pub mod eval;
 pub mod fill;
 pub mod gaps;
 pub mod index;
+pub mod limits;
 pub mod matcher;
 pub mod questionnaire;
 pub mod record;
