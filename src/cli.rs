@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use onrecord::limits::Limits;
+use onrecord::outputs::Replace;
 use onrecord::questionnaire::Overrides;
 use onrecord::record::Date;
 
@@ -26,6 +28,9 @@ struct Args {
     #[arg(long, short, global = true)]
     quiet: bool,
     /// Pretend today is this date (YYYY-MM-DD), for reproducible staleness checks
+    /// Raise or lower a bound on what is read, e.g. --limit rows=500000 (see README, Limits)
+    #[arg(long = "limit", global = true, value_name = "NAME=VALUE")]
+    limits: Vec<String>,
     #[arg(long, global = true, hide = true, env = "ONRECORD_TODAY", value_parser = parse_date)]
     today: Option<Date>,
     #[command(subcommand)]
@@ -53,7 +58,7 @@ enum Command {
     Fill {
         /// The customer's questionnaire
         file: PathBuf,
-        /// Where to write (default FILE.answered.EXT; .xlsx for xls, xlsb and ods)
+        /// Where to write (default FILE.answered.EXT; FILE.answered.xlsx for xls, xlsb, ods)
         #[arg(short, long, value_name = "OUT")]
         output: Option<PathBuf>,
         /// Also write the JSON report here
@@ -62,9 +67,12 @@ enum Command {
         /// Print what was detected and write nothing
         #[arg(long)]
         dry_run: bool,
-        /// Answer rows that already have an answer too
+        /// Answer rows that already have an answer or explanation too
         #[arg(long)]
         overwrite: bool,
+        /// Replace an existing output or report file
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         layout: LayoutArgs,
         /// Answers citing a control reviewed longer ago than this go to review
@@ -86,6 +94,9 @@ enum Command {
         /// Write the coverage JSON here, to serve as the next --baseline
         #[arg(long, value_name = "B.json")]
         write_baseline: Option<PathBuf>,
+        /// Replace an existing --write-baseline file
+        #[arg(long)]
+        force: bool,
         /// Answers citing a control reviewed longer ago than this go to review and are listed
         #[arg(long, value_name = "DAYS")]
         max_age: Option<i64>,
@@ -162,6 +173,7 @@ pub enum Format {
 
 pub struct Config {
     pub record: PathBuf,
+    pub limits: Limits,
     pub format: Format,
     pub quiet: bool,
     pub today: Date,
@@ -199,6 +211,7 @@ pub fn parse() -> Result<Config, clap::Error> {
             report,
             dry_run,
             overwrite,
+            force,
             layout,
             max_age,
         } => CommandConfig::Fill(crate::cmd::FillArgs {
@@ -207,6 +220,7 @@ pub fn parse() -> Result<Config, clap::Error> {
             report,
             dry_run,
             overwrite,
+            replace: replace(force),
             overrides: layout.overrides(),
             max_age,
         }),
@@ -215,6 +229,7 @@ pub fn parse() -> Result<Config, clap::Error> {
             min,
             baseline,
             write_baseline,
+            force,
             max_age,
             fail_stale,
             layout,
@@ -223,6 +238,7 @@ pub fn parse() -> Result<Config, clap::Error> {
             min,
             baseline,
             write_baseline,
+            replace: replace(force),
             // Failing on stale citations needs an age; `check`'s default serves.
             max_age: max_age.or(fail_stale.then_some(DEFAULT_MAX_AGE)),
             fail_stale,
@@ -247,13 +263,27 @@ pub fn parse() -> Result<Config, clap::Error> {
             explain,
         },
     };
+    let mut limits = Limits::default();
+    for spec in &args.limits {
+        limits.set(spec).map_err(|message| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid --limit: {message}\n"),
+            )
+        })?;
+    }
     Ok(Config {
         record: args.record,
+        limits,
         format: args.format,
         quiet: args.quiet,
         today: args.today.unwrap_or_else(Date::today),
         command,
     })
+}
+
+fn replace(force: bool) -> Replace {
+    if force { Replace::Force } else { Replace::Refuse }
 }
 
 fn parse_date(text: &str) -> Result<Date, String> {

@@ -43,20 +43,65 @@ pub fn kind_of(path: &Path) -> Result<Kind> {
     })
 }
 
-/// `FILE.answered.EXT`; formats that cannot be patched become `.xlsx`.
+/// `FILE.answered.EXT`. A format that cannot be patched becomes a new xlsx that keeps the
+/// input's extension in its name (`q.xls` → `q.xls.answered.xlsx`), so `q.xls` and `q.ods`
+/// never share an output.
 pub fn default_output(path: &Path, kind: Kind) -> PathBuf {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let ext = match kind {
-        Kind::NewXlsx => "xlsx".to_string(),
-        _ => path
-            .extension()
-            .map(|e| e.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+    let name = |p: Option<&std::ffi::OsStr>| p.map(|s| s.to_string_lossy().into_owned());
+    let file = match kind {
+        Kind::NewXlsx => format!(
+            "{}.answered.xlsx",
+            name(path.file_name()).unwrap_or_default()
+        ),
+        _ => {
+            let stem = name(path.file_stem()).unwrap_or_default();
+            match name(path.extension()) {
+                Some(ext) => format!("{stem}.answered.{ext}"),
+                None => format!("{stem}.answered"),
+            }
+        }
     };
-    path.with_file_name(format!("{stem}.answered.{ext}"))
+    path.with_file_name(file)
+}
+
+/// The extensions an output of `kind` made from `input` may have: what will be written must
+/// be what the name says (`-o out.csv` never receives xlsx bytes).
+pub fn output_extensions(input: &Path, kind: Kind) -> Vec<String> {
+    let ext = input
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    match kind {
+        Kind::Patch => vec![ext],
+        Kind::NewXlsx => vec!["xlsx".into()],
+        Kind::Delimited => match ext.as_str() {
+            "tsv" | "tab" => vec!["tsv".into(), "tab".into(), "txt".into()],
+            _ => vec!["csv".into(), "txt".into()],
+        },
+    }
+}
+
+/// Refuses an output whose extension does not match what will be written into it.
+pub fn check_output_type(output: &Path, input: &Path, kind: Kind) -> Result<()> {
+    let wanted = output_extensions(input, kind);
+    let ext = output
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    if wanted.contains(&ext) {
+        return Ok(());
+    }
+    let what = match kind {
+        Kind::Patch => "the workbook itself, patched",
+        Kind::NewXlsx => "a new xlsx workbook (it cannot write this format)",
+        Kind::Delimited => "delimited text like the input",
+    };
+    bail!(
+        "`{}`: for `{}` onrecord writes {what}; name the output .{}",
+        output.display(),
+        input.display(),
+        wanted[0]
+    )
 }
 
 /// The list validations of one sheet, in the reader's shape.
@@ -105,6 +150,9 @@ impl Input {
             _ => Vec::new(),
         };
         let layouts = layouts(&grids, &info, overrides);
+        if let Some(conflict) = layouts.iter().find_map(|l| l.override_conflict.as_ref()) {
+            bail!("`{}`: {conflict}", path.display());
+        }
         if layouts.is_empty() {
             bail!(
                 "`{}`: found no questions; name the sheet and columns with --sheet, --question-col, --header-row",
@@ -159,8 +207,9 @@ pub fn plan(
         plan.edits.extend(columns.headers(layout));
         for question in &layout.questions {
             each();
-            let answered_already = !question.answer.is_empty()
-                || (layout.answer_col.is_none() && !question.comment.is_empty());
+            // Any answer-side cell a person wrote keeps the whole row theirs: an explanation
+            // without an answer is still their work, and ours would replace it.
+            let answered_already = !question.answer.is_empty() || !question.comment.is_empty();
             if answered_already && !overwrite {
                 plan.kept += 1;
                 continue;

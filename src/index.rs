@@ -1,13 +1,20 @@
 //! The tantivy index of the record: one document per control, fields weighted at query time.
 //!
-//! Stored under `RECORD/.onrecord/index/`, stamped with a fingerprint of the record's files,
-//! the thesaurus and this engine's version. A missing, stale, corrupt or locked index is
-//! rebuilt silently; a read-only record gets an index in memory. The user never repairs it.
+//! Stored under `RECORD/.onrecord/index-FINGERPRINT/`, where the fingerprint covers the
+//! record's files, the thesaurus and this engine's version. A missing, stale or corrupt index
+//! (checksums are verified on open, so a damaged or deleted file is noticed) is rebuilt
+//! silently; a read-only record gets an index in memory. The user never repairs it.
+//!
+//! Parallel runs right after a record change never see a half-built index: one run at a time
+//! builds (under an exclusive lock on `.onrecord/lock`, opened without following symlinks),
+//! into a temporary directory that is renamed into place once committed; a reader finds the
+//! finished index or none. Nothing is written through a path an attacker could plant a
+//! symlink at: the lock refuses symlinks, the temporary directory is created fresh.
 //!
 //! Text reaches tantivy already analyzed (see `text`), through tantivy's built-in `whitespace`
 //! tokenizer, so indexing and querying can never disagree on a token.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use tantivy::collector::TopDocs;
@@ -17,13 +24,18 @@ use tantivy::schema::{
 };
 use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term, doc};
 
+use crate::outputs;
 use crate::record::Record;
 use crate::text::Analyzer;
 
 /// Bump when the analysis or schema changes, so old indexes are rebuilt.
 const ENGINE_VERSION: &str = "onrecord-index-26";
-const INDEX_DIR: &str = ".onrecord/index";
-const FINGERPRINT_FILE: &str = ".onrecord/fingerprint";
+const STATE_DIR: &str = ".onrecord";
+const INDEX_PREFIX: &str = "index-";
+const LOCK_FILE: &str = "lock";
+/// Indexes of other fingerprints are removed once they are this old: a run that loaded the
+/// record just before it changed may still be opening one.
+const OLD_INDEX_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
 const WRITER_BUDGET: usize = 30_000_000;
 
 /// The fields of a control, with their weight in retrieval.
@@ -132,28 +144,56 @@ fn schema() -> (Schema, Field, Vec<(Field, f32)>) {
     (builder.build(), id, fields)
 }
 
+/// Removes the indexes of other fingerprints (once past their grace period) and the files of
+/// the layout before this one (`.onrecord/index/`, `.onrecord/fingerprint`).
+fn remove_old_indexes(state: &Path, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(state) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if path == keep {
+            continue;
+        }
+        let old_layout = name == "index" || name == "fingerprint";
+        let other = name.starts_with(INDEX_PREFIX)
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > OLD_INDEX_GRACE);
+        if old_layout || other {
+            let _ = match entry.file_type() {
+                Ok(t) if t.is_dir() => std::fs::remove_dir_all(&path),
+                _ => std::fs::remove_file(&path),
+            };
+        }
+    }
+}
+
 impl SearchIndex {
-    /// Opens the record's index if its fingerprint matches, else rebuilds it; falls back to
-    /// an index in memory when the record directory cannot be written.
+    /// Opens the record's index for this fingerprint if it is there and whole, else builds
+    /// it; falls back to an index in memory when the record directory cannot be written.
     pub fn open_or_build(
         record: &Record,
         analyzer: &Analyzer,
         fingerprint: &str,
     ) -> Result<SearchIndex> {
-        let dir = record.root.join(INDEX_DIR);
-        let stamp = record.root.join(FINGERPRINT_FILE);
-        let current = std::fs::read_to_string(&stamp).ok();
-        if current.as_deref() == Some(fingerprint) {
-            if let Ok(index) = Self::open_dir(&dir) {
-                return Ok(index);
-            }
+        let state = record.root.join(STATE_DIR);
+        let dir = state.join(format!("{INDEX_PREFIX}{fingerprint}"));
+        if let Ok(index) = Self::open_dir(&dir) {
+            return Ok(index);
         }
-        match Self::build_dir(record, analyzer, &dir, &stamp, fingerprint) {
+        match Self::build_locked(record, analyzer, &state, &dir) {
             Ok(index) => Ok(index),
             Err(_) => Self::build_in_memory(record, analyzer),
         }
     }
 
+    /// Opens a finished index, verifying every file's checksum: a missing or damaged file
+    /// makes it unusable (and so rebuilt), never an error of every later command.
     fn open_dir(dir: &Path) -> Result<SearchIndex> {
         let index = Index::open_in_dir(dir)?;
         let (expected, id, fields) = schema();
@@ -161,28 +201,62 @@ impl SearchIndex {
         if index.schema() != expected {
             anyhow::bail!("schema changed");
         }
+        let damaged = index.validate_checksum()?;
+        if !damaged.is_empty() {
+            anyhow::bail!("damaged index files: {damaged:?}");
+        }
         Self::from_index(index, id, fields, Origin::Reused)
     }
 
-    fn build_dir(
+    /// Builds the index into `dir` under the state directory's lock; a run that waited for
+    /// the lock uses what the run before it built.
+    fn build_locked(
         record: &Record,
         analyzer: &Analyzer,
-        dir: &PathBuf,
-        stamp: &Path,
-        fingerprint: &str,
+        state: &Path,
+        dir: &Path,
     ) -> Result<SearchIndex> {
-        if dir.exists() {
-            std::fs::remove_dir_all(dir)
-                .with_context(|| format!("could not clear `{}`", dir.display()))?;
+        std::fs::create_dir_all(state)
+            .with_context(|| format!("could not create `{}`", state.display()))?;
+        let lock = outputs::open_lock_file(&state.join(LOCK_FILE))
+            .with_context(|| format!("could not open the lock in `{}`", state.display()))?;
+        lock.lock()
+            .with_context(|| format!("could not lock `{}`", state.display()))?;
+        if let Ok(index) = Self::open_dir(dir) {
+            return Ok(index);
         }
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("could not create `{}`", dir.display()))?;
-        let (schema, id, fields) = schema();
-        let index = Index::create_in_dir(dir, schema)?;
-        Self::fill(&index, record, analyzer, id, &fields)?;
-        std::fs::write(stamp, fingerprint)
-            .with_context(|| format!("could not write `{}`", stamp.display()))?;
-        Self::from_index(index, id, fields, Origin::Built)
+        outputs::sweep_stale(state);
+        if std::fs::symlink_metadata(dir).is_ok() {
+            // Damaged: moved aside first, so no reader opens it half-removed.
+            let aside = outputs::temporary_name(dir);
+            std::fs::rename(dir, &aside)
+                .with_context(|| format!("could not move aside `{}`", dir.display()))?;
+            let _ = std::fs::remove_dir_all(&aside);
+        }
+        let temp = outputs::temporary_name(dir);
+        outputs::register(&temp);
+        let built = (|| -> Result<()> {
+            std::fs::create_dir(&temp)
+                .with_context(|| format!("could not create `{}`", temp.display()))?;
+            let (schema, id, fields) = schema();
+            let index = Index::create_in_dir(&temp, schema)?;
+            Self::fill(&index, record, analyzer, id, &fields)?;
+            drop(index);
+            std::fs::rename(&temp, dir)
+                .with_context(|| format!("could not move the new index to `{}`", dir.display()))
+        })();
+        if let Err(err) = built {
+            let _ = std::fs::remove_dir_all(&temp);
+            outputs::forget(&temp);
+            return Err(err);
+        }
+        outputs::forget(&temp);
+        remove_old_indexes(state, dir);
+        let index = Self::open_dir(dir)?;
+        Ok(SearchIndex {
+            origin: Origin::Built,
+            ..index
+        })
     }
 
     pub fn build_in_memory(record: &Record, analyzer: &Analyzer) -> Result<SearchIndex> {

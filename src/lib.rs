@@ -13,7 +13,10 @@
 //! - [`questionnaire`]: read any spreadsheet or csv into grids; detect question layouts.
 //! - [`fill`]: a questionnaire read and detected ([`fill::Input`]), answered; which cells to
 //!   write for each question (writes no file).
-//! - [`workbook`]: write: patch xlsx in place, new xlsx, csv; always atomically.
+//! - [`workbook`]: write: patch xlsx in place, new xlsx, csv, as bytes.
+//! - [`outputs`]: the one writer of every file: checked against the inputs and each other,
+//!   temporary files created exclusively, renamed into place all together, swept when stale.
+//! - [`limits`]: the bounds on what every reader accepts, overridable by name.
 //! - [`report`]: the JSON report and the text that goes into cells.
 //! - [`coverage`]: CI gates over many questionnaires: totals, stale citations, regressions
 //!   against a baseline.
@@ -27,6 +30,9 @@
 //! without a cited control whose answer is `yes`.
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
+// Data from a file or the command line never meets an unwrap or expect: a bad input is an
+// error that names it, never a panic. Tests may unwrap.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod answer;
 pub mod catalog;
@@ -39,6 +45,7 @@ pub mod gaps;
 pub mod index;
 pub mod limits;
 pub mod matcher;
+pub mod outputs;
 pub mod questionnaire;
 pub mod record;
 pub mod report;

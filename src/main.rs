@@ -1,11 +1,18 @@
 //! The `onrecord` binary: parse arguments, run the command, turn the outcome into an exit code.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod cli;
 mod cmd;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Ctrl-C or SIGTERM while writing: remove our temporary files, then exit as killed.
+    let _ = ctrlc::set_handler(|| {
+        onrecord::outputs::remove_temporaries();
+        std::process::exit(130);
+    });
     let config = match cli::parse() {
         Ok(config) => config,
         Err(err) => {

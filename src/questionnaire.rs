@@ -104,6 +104,9 @@ pub struct Layout {
     /// The choices of the answer column's dropdown, as the sheet spells them; empty if none.
     pub answer_choices: Vec<String>,
     pub questions: Vec<QuestionRow>,
+    /// An `--answer-col`/`--comment-col` that names the question or id column: writing there
+    /// would destroy what the customer's sheet needs, so filling refuses (see `fill`).
+    pub override_conflict: Option<String>,
 }
 
 /// One question of a sheet.
@@ -632,8 +635,29 @@ pub fn detect(
     let stats = column_stats(grid, data_start);
     let cols = Columns::new(&headers, &stats);
     let question_col = overrides.question_col.or_else(|| cols.question(named))?;
-    let id_col = cols
-        .id(question_col, grid, data_start)
+    let detected_id = cols.id(question_col, grid, data_start);
+    let override_conflict = [
+        ("--answer-col", overrides.answer_col),
+        ("--comment-col", overrides.comment_col),
+    ]
+    .into_iter()
+    .find_map(|(flag, col)| {
+        let col = col?;
+        let role = if col == question_col {
+            "the question column"
+        } else if Some(col) == detected_id {
+            "the id column"
+        } else {
+            return None;
+        };
+        Some(format!(
+            "sheet `{}`: {flag} {} is {role}; writing answers there would overwrite it: name \
+             an empty column",
+            grid.name,
+            col_letters(col)
+        ))
+    });
+    let id_col = detected_id
         .filter(|&c| Some(c) != overrides.answer_col && Some(c) != overrides.comment_col);
     let answer_col = overrides
         .answer_col
@@ -655,6 +679,7 @@ pub fn detect(
         id_col,
         answer_choices: Vec::new(),
         questions: Vec::new(),
+        override_conflict,
     };
     layout.questions = question_rows(grid, &layout);
     layout.answer_choices = answer_choices(&layout, validations);

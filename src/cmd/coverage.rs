@@ -6,12 +6,13 @@ use std::path::PathBuf;
 use anyhow::Result;
 use onrecord::coverage::{self, Coverage};
 use onrecord::fill::Input;
+use onrecord::outputs::{Outputs, Replace};
 use onrecord::questionnaire::Overrides;
 use onrecord::report::Report;
 
 use super::{
     Level, Outcome, Place, annotation, claim_text, counts, gate_failed, open_engine, progress,
-    summary_line, write_json,
+    json_bytes, summary_line,
 };
 use crate::cli::{Config, Format};
 
@@ -20,6 +21,7 @@ pub struct CoverageArgs {
     pub min: Option<f64>,
     pub baseline: Option<PathBuf>,
     pub write_baseline: Option<PathBuf>,
+    pub replace: Replace,
     pub max_age: Option<i64>,
     pub fail_stale: bool,
     pub overrides: Overrides,
@@ -33,6 +35,12 @@ pub fn run(config: &Config, args: &CoverageArgs) -> Result<Outcome> {
         .map(coverage::read_baseline)
         .transpose()?;
     let inputs = coverage::open_all(&args.files, &args.overrides)?;
+    let mut read: Vec<&std::path::Path> = args.files.iter().map(PathBuf::as_path).collect();
+    read.extend(args.baseline.as_deref());
+    let mut outputs = Outputs::new(&read, args.replace);
+    if let Some(path) = &args.write_baseline {
+        outputs.claim(path, "the baseline")?;
+    }
     let engine = open_engine(config, args.max_age)?;
     let bar = progress(inputs.iter().map(Input::questions).sum(), config.quiet);
     let reports = coverage::answer_all(&engine, &inputs, || bar.inc(1))?;
@@ -45,8 +53,9 @@ pub fn run(config: &Config, args: &CoverageArgs) -> Result<Outcome> {
         result.stale = coverage::stale_rows(&engine, &result.files);
     }
     if let Some(path) = &args.write_baseline {
-        write_json(path, &result)?;
+        outputs.set(path, json_bytes(&result)?)?;
     }
+    outputs.commit()?;
     let below: Vec<&Report> = match args.min {
         Some(min) => result
             .files

@@ -1,14 +1,15 @@
 //! `onrecord fill`: answer a questionnaire and write it back.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use onrecord::fill::{self, Input, Kind};
+use onrecord::outputs::{Outputs, Replace};
 use onrecord::questionnaire::{Layout, Overrides, col_letters};
 use onrecord::report::Report;
 use onrecord::workbook::{self, xlsx};
 
-use super::{Outcome, progress, summary_line, write_json};
+use super::{Outcome, json_bytes, progress, summary_line};
 use crate::cli::Config;
 
 pub struct FillArgs {
@@ -17,6 +18,7 @@ pub struct FillArgs {
     pub report: Option<PathBuf>,
     pub dry_run: bool,
     pub overwrite: bool,
+    pub replace: Replace,
     pub overrides: Overrides,
     pub max_age: Option<i64>,
 }
@@ -37,32 +39,38 @@ pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
         .output
         .clone()
         .unwrap_or_else(|| fill::default_output(&args.file, *kind));
-    if same_file(&output, &args.file) {
-        bail!(
-            "`{}`: the output would overwrite the input; choose another path with -o",
-            output.display()
-        );
+    fill::check_output_type(&output, &args.file, *kind)?;
+    // Every output is checked before any work, and written only when all are ready.
+    let mut outputs = Outputs::new(&[&args.file], args.replace);
+    outputs.claim(&output, "the filled questionnaire")?;
+    if let Some(path) = &args.report {
+        outputs.claim(path, "the report")?;
     }
     let engine = super::open_engine(config, args.max_age)?;
     let bar = progress(input.questions(), config.quiet);
     let plan = fill::plan(&engine, grids, layouts, args.overwrite, || bar.inc(1))?;
     bar.finish_and_clear();
-    let skipped = match kind {
-        Kind::Patch => xlsx::patch(&args.file, &output, &plan.edits)?.skipped_formula_cells,
-        Kind::NewXlsx => {
-            workbook::write_new_xlsx(grids, &plan.edits, &output)?;
-            Vec::new()
+    let (bytes, skipped) = match kind {
+        Kind::Patch => {
+            let patched = xlsx::patch(&args.file, &plan.edits)?;
+            (patched.bytes, patched.summary.skipped_formula_cells)
         }
+        Kind::NewXlsx => (workbook::write_new_xlsx(grids, &plan.edits)?, Vec::new()),
         Kind::Delimited => {
             let grid = &grids[0];
-            workbook::write_delimited(grid, &plan.edits, grid.delimiter.unwrap_or(b','), &output)?;
-            Vec::new()
+            let delimiter = grid.delimiter.unwrap_or(b',');
+            (
+                workbook::write_delimited(grid, &plan.edits, delimiter)?,
+                Vec::new(),
+            )
         }
     };
+    outputs.set(&output, bytes)?;
     let report = Report::new(&args.file.display().to_string(), plan.rows);
     if let Some(path) = &args.report {
-        write_json(path, &report)?;
+        outputs.set(path, json_bytes(&report)?)?;
     }
+    outputs.commit()?;
     if !config.quiet {
         eprintln!(
             "{}{}",
@@ -83,13 +91,6 @@ pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
         eprintln!("wrote {}", output.display());
     }
     Ok(Outcome::Success)
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
 }
 
 /// `--dry-run`: per sheet, what was found.

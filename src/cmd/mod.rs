@@ -116,9 +116,9 @@ pub fn counts(s: &Summary) -> String {
     )
 }
 
-/// Writes `value` as pretty JSON to `path` through a temporary file, so a failure leaves none.
-pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
-    onrecord::workbook::write_text(path, &(serde_json::to_string_pretty(value)? + "\n"))
+/// `value` as pretty JSON, one line feed at the end: what reports and baselines hold.
+pub fn json_bytes(value: &impl serde::Serialize) -> Result<Vec<u8>> {
+    Ok((serde_json::to_string_pretty(value)? + "\n").into_bytes())
 }
 
 /// GitHub Actions annotation levels.

@@ -1,15 +1,12 @@
 //! Writing filled questionnaires: the customer's own xlsx/xlsm patched in place ([`xlsx`]),
-//! a new xlsx for formats that cannot be patched (xls, xlsb, ods), and csv/tsv; and any text
-//! output beside them (the JSON reports, [`write_text`]).
+//! a new xlsx for formats that cannot be patched (xls, xlsb, ods), and csv/tsv.
 //!
-//! Every writer writes a temporary file beside the output and renames it into place, so a
-//! failure never leaves a half-written output, and none of them ever opens the input for
-//! writing.
+//! Every writer returns the bytes of the output; [`crate::outputs`] puts them on disk, so no
+//! writer here ever opens a file for writing.
 
 pub mod xlsx;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -17,7 +14,7 @@ use crate::questionnaire::Grid;
 use xlsx::CellEdit;
 
 /// Writes `grids` with `edits` applied as a new xlsx: for inputs that cannot be patched.
-pub fn write_new_xlsx(grids: &[Grid], edits: &[CellEdit], output: &Path) -> Result<()> {
+pub fn write_new_xlsx(grids: &[Grid], edits: &[CellEdit]) -> Result<Vec<u8>> {
     let mut workbook = rust_xlsxwriter::Workbook::new();
     for grid in grids {
         let sheet = workbook.add_worksheet();
@@ -49,21 +46,14 @@ pub fn write_new_xlsx(grids: &[Grid], edits: &[CellEdit], output: &Path) -> Resu
             .with_context(|| format!("sheet `{}` row {} column {}", grid.name, row + 1, col + 1))?;
         }
     }
-    let temp = temp_path(output);
     workbook
-        .save(&temp)
-        .with_context(|| format!("could not write `{}`", temp.display()))?;
-    finish(&temp, output)
+        .save_to_buffer()
+        .context("could not build the new workbook")
 }
 
 /// Writes one grid with `edits` applied as csv/tsv (delimiter as given). Text onrecord writes
 /// that a spreadsheet would read as a formula gets a leading `'`.
-pub fn write_delimited(
-    grid: &Grid,
-    edits: &[CellEdit],
-    delimiter: u8,
-    output: &Path,
-) -> Result<()> {
+pub fn write_delimited(grid: &Grid, edits: &[CellEdit], delimiter: u8) -> Result<Vec<u8>> {
     let mut rows = grid.rows.clone();
     for edit in edits.iter().filter(|e| e.sheet == grid.name) {
         let (r, c) = (edit.row as usize, edit.col as usize);
@@ -76,33 +66,16 @@ pub fn write_delimited(
         rows[r][c] = defuse_formula(&edit.text);
     }
     let width = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let temp = temp_path(output);
-    let result = (|| -> Result<()> {
-        let mut writer = csv::WriterBuilder::new()
-            .delimiter(delimiter)
-            .from_path(&temp)?;
-        for mut row in rows {
-            row.resize(width, String::new());
-            writer.write_record(&row)?;
-        }
-        writer.flush()?;
-        Ok(())
-    })();
-    if let Err(err) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(err.context(format!("could not write `{}`", output.display())));
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .from_writer(Vec::new());
+    for mut row in rows {
+        row.resize(width, String::new());
+        writer.write_record(&row)?;
     }
-    finish(&temp, output)
-}
-
-/// Writes `text` to `output` the same way: a temporary file beside it, then a rename.
-pub fn write_text(output: &Path, text: &str) -> Result<()> {
-    let temp = temp_path(output);
-    if let Err(err) = std::fs::write(&temp, text) {
-        let _ = std::fs::remove_file(&temp);
-        anyhow::bail!("could not write `{}`: {err}", output.display());
-    }
-    finish(&temp, output)
+    writer
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("could not build the csv: {}", e.error()))
 }
 
 /// A leading `=`, `+`, `-`, `@`, tab or CR makes spreadsheets evaluate a csv cell.
@@ -112,20 +85,4 @@ pub fn defuse_formula(text: &str) -> String {
     } else {
         text.to_string()
     }
-}
-
-fn temp_path(output: &Path) -> PathBuf {
-    let name = output
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    output.with_file_name(format!(".{name}.onrecord-tmp"))
-}
-
-fn finish(temp: &Path, output: &Path) -> Result<()> {
-    std::fs::rename(temp, output).map_err(|err| {
-        let _ = std::fs::remove_file(temp);
-        anyhow::anyhow!("could not write `{}`: {err}", output.display())
-    })?;
-    Ok(())
 }

@@ -9,8 +9,8 @@
 //!
 //! Invariants of [`patch`] (sales engineers hand the result back to the customer):
 //!
-//! * The input file is never written. The output is written to a temporary file in the output's
-//!   directory and renamed into place; on any error no output (and no temporary file) is left.
+//! * The input file is only read; the patched package is returned as bytes, which
+//!   [`crate::outputs`] writes.
 //! * Every zip entry except the worksheet parts that receive edits is copied raw: same compressed
 //!   bytes, same compression method, same order. So styles, hidden sheets, defined names,
 //!   pictures, conditional formats, calcChain etc. cannot change.
@@ -26,9 +26,9 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::fs::File;
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom, Write};
+use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 use quick_xml::Reader;
@@ -100,6 +100,13 @@ pub struct PatchSummary {
     pub skipped_formula_cells: Vec<(String, u32, u32)>,
 }
 
+/// A patched workbook: its bytes, for [`crate::outputs`] to write, and what was done.
+#[derive(Debug)]
+pub struct Patched {
+    pub bytes: Vec<u8>,
+    pub summary: PatchSummary,
+}
+
 /// Reads the workbook structure: sheet names in workbook order, their parts (via
 /// `xl/_rels/workbook.xml.rels`), visibility (`state="hidden"`/`"veryHidden"`), and the list
 /// validations of each sheet. A validation whose choices cannot be resolved is left out.
@@ -133,11 +140,9 @@ pub fn inspect(path: &Path) -> Result<Vec<SheetInfo>> {
     Ok(infos)
 }
 
-/// Writes `output` = `input` with the given cells set to text. Never modifies `input`.
-/// Atomic: writes a temp file in `output`'s directory, then renames; on any error no output
-/// file is left behind. When several edits name the same cell, the last one wins.
-pub fn patch(input: &Path, output: &Path, edits: &[CellEdit]) -> Result<PatchSummary> {
-    ensure_not_same_file(input, output)?;
+/// The bytes of `input` with the given cells set to text; `input` is only read. When several
+/// edits name the same cell, the last one wins.
+pub fn patch(input: &Path, edits: &[CellEdit]) -> Result<Patched> {
     let mut pkg = Package::open(input)?;
     let workbook = read_workbook(&mut pkg)?;
     let grouped = group_edits(&pkg.label, &workbook, edits)?;
@@ -159,8 +164,8 @@ pub fn patch(input: &Path, output: &Path, edits: &[CellEdit]) -> Result<PatchSum
             replaced.insert(entry, patched);
         }
     }
-    write_atomically(output, |file| write_package(&mut pkg, file, &replaced))?;
-    Ok(summary)
+    let bytes = write_package(&mut pkg, &replaced)?;
+    Ok(Patched { bytes, summary })
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1733,25 +1738,10 @@ fn inline_string(text: &str, prefix: &str) -> String {
 // Writing the package
 // ------------------------------------------------------------------------------------------------
 
-fn ensure_not_same_file(input: &Path, output: &Path) -> Result<()> {
-    let same = match (fs::canonicalize(input), fs::canonicalize(output)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    if same {
-        bail!(
-            "`{}`: output is the input file; onrecord never overwrites the questionnaire it \
-             reads: choose another output path",
-            output.display()
-        );
-    }
-    Ok(())
-}
-
 /// Copies every entry of `pkg` in order: raw (byte-identical) unless it is in `replaced`.
-fn write_package(pkg: &mut Package, file: File, replaced: &HashMap<usize, Vec<u8>>) -> Result<()> {
+fn write_package(pkg: &mut Package, replaced: &HashMap<usize, Vec<u8>>) -> Result<Vec<u8>> {
     let label = pkg.label.clone();
-    let mut writer = ZipWriter::new(BufWriter::new(file));
+    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
     for i in 0..pkg.archive.len() {
         let entry = pkg
             .archive
@@ -1783,72 +1773,11 @@ fn write_package(pkg: &mut Package, file: File, replaced: &HashMap<usize, Vec<u8
     writer
         .set_raw_comment(pkg.archive.comment().into())
         .map_err(|e| anyhow!("{label}: cannot write the zip comment: {e}"))?;
-    let buffered = writer
+    let bytes = writer
         .finish()
-        .map_err(|e| anyhow!("{label}: cannot finish the output zip: {e}"))?;
-    let file = buffered
-        .into_inner()
-        .map_err(|e| anyhow!("{label}: cannot write the output: {}", e.error()))?;
-    file.sync_all()
-        .with_context(|| format!("{label}: cannot flush the output to disk"))?;
-    Ok(())
-}
-
-/// Removes the temporary file unless the rename into place happened.
-struct TempFile {
-    path: PathBuf,
-    keep: bool,
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.keep {
-            let _ = fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// Runs `write` on a new temporary file next to `output`, then renames it to `output`.
-fn write_atomically(output: &Path, write: impl FnOnce(File) -> Result<()>) -> Result<()> {
-    let dir = output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
-    let file_name = output
-        .file_name()
-        .ok_or_else(|| anyhow!("`{}`: output path has no file name", output.display()))?;
-    let (file, path) = create_temp(dir, &file_name.to_string_lossy()).with_context(|| {
-        format!(
-            "`{}`: cannot create a file in `{}`",
-            output.display(),
-            dir.display()
-        )
-    })?;
-    let mut temp = TempFile { path, keep: false };
-    write(file)?;
-    fs::rename(&temp.path, output).with_context(|| {
-        format!(
-            "`{}`: cannot move the finished output into place",
-            output.display()
-        )
-    })?;
-    temp.keep = true;
-    Ok(())
-}
-
-fn create_temp(dir: &Path, file_name: &str) -> std::io::Result<(File, PathBuf)> {
-    let pid = std::process::id();
-    let mut attempt = 0u32;
-    loop {
-        let path = dir.join(format!(".{file_name}.{pid}.{attempt}.tmp"));
-        match OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(file) => return Ok((file, path)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 1000 => {
-                attempt += 1;
-            }
-            Err(e) => return Err(e),
-        }
-    }
+        .map_err(|e| anyhow!("{label}: cannot finish the output zip: {e}"))?
+        .into_inner();
+    Ok(bytes)
 }
 
 #[cfg(test)]
