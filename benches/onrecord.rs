@@ -116,7 +116,8 @@ fn fill_xlsx(engine: &Engine, input: &Path, output: &Path) {
     let plan =
         onrecord::fill::plan(engine, &read.grids, &read.layouts, false, || {}).expect("plan");
     assert_eq!(plan.rows.len(), 2_000);
-    onrecord::workbook::xlsx::patch(input, output, &plan.edits).expect("patch");
+    let patched = onrecord::workbook::xlsx::patch(input, &plan.edits).expect("patch");
+    std::fs::write(output, patched.bytes).expect("write");
 }
 
 /// Peak resident memory allowed to `onrecord fill` of the 2,000-question workbook.

@@ -490,10 +490,10 @@ impl Engine {
         };
         let mut parts: Vec<String> = Vec::new();
         for id in citations.iter().flat_map(|c| &c.cuec) {
-            if let Some(entry) = cuec.get(id) {
-                if !parts.contains(&entry.title) {
-                    parts.push(entry.title.clone());
-                }
+            if let Some(entry) = cuec.get(id)
+                && !parts.contains(&entry.title)
+            {
+                parts.push(entry.title.clone());
             }
         }
         parts

@@ -283,7 +283,11 @@ pub fn parse() -> Result<Config, clap::Error> {
 }
 
 fn replace(force: bool) -> Replace {
-    if force { Replace::Force } else { Replace::Refuse }
+    if force {
+        Replace::Force
+    } else {
+        Replace::Refuse
+    }
 }
 
 fn parse_date(text: &str) -> Result<Date, String> {

@@ -322,3 +322,22 @@ fn cells(layout: &Layout, columns: &Columns, row: u32, outcome: &Outcome) -> Vec
         )],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_outputs_never_collide_across_input_formats() {
+        let out = |name: &str| {
+            let path = Path::new("dir").join(name);
+            default_output(&path, kind_of(&path).unwrap())
+        };
+        assert_eq!(out("q.xlsx"), Path::new("dir/q.answered.xlsx"));
+        assert_eq!(out("q.csv"), Path::new("dir/q.answered.csv"));
+        assert_eq!(out("q.xls"), Path::new("dir/q.xls.answered.xlsx"));
+        assert_eq!(out("q.ods"), Path::new("dir/q.ods.answered.xlsx"));
+        assert_ne!(out("q.xls"), out("q.ods"));
+        assert_ne!(out("q.xlsb"), out("q.xlsx"));
+    }
+}

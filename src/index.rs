@@ -93,10 +93,10 @@ fn framework_text(record: &Record, analyzer: &Analyzer, index: usize) -> Vec<Str
     if let Some(mapping) = record.mapping(&control.id) {
         for catalog in &record.catalogs {
             for id in mapping.get(&catalog.key) {
-                if let Some(entry) = catalog.get(id) {
-                    if catalog.key != crate::catalog::CUEC {
-                        titles.push(entry.title.as_str());
-                    }
+                if let Some(entry) = catalog.get(id)
+                    && catalog.key != crate::catalog::CUEC
+                {
+                    titles.push(entry.title.as_str());
                 }
             }
         }

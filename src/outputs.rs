@@ -107,7 +107,10 @@ impl Outputs {
     /// says why it cannot be written. Call it before the work, so a bad path costs nothing.
     pub fn claim(&mut self, target: &Path, what: &str) -> Result<()> {
         let shown = target.display();
-        if target.file_name().is_none() || target.as_os_str().to_string_lossy().ends_with('/') {
+        if target.file_name().is_none()
+            || target.as_os_str().to_string_lossy().ends_with('/')
+            || target.is_dir()
+        {
             bail!("`{shown}`: {what} needs a file name, not a directory");
         }
         let id = identity(target);
@@ -128,7 +131,8 @@ impl Outputs {
         let dir = parent_dir(target);
         if !dir.is_dir() {
             bail!(
-                "`{shown}`: the directory `{}` does not exist; create it or choose another path",
+                "`{shown}`: cannot write {what} there: the directory `{}` does not exist; \
+                 create it or choose another path",
                 dir.display()
             );
         }
@@ -141,10 +145,9 @@ impl Outputs {
         Ok(())
     }
 
-    /// The content of a claimed target.
+    /// The content of a claimed target (named as it was claimed).
     pub fn set(&mut self, target: &Path, bytes: Vec<u8>) -> Result<()> {
-        let id = identity(target);
-        match self.pending.iter_mut().find(|p| p.identity == id) {
+        match self.pending.iter_mut().find(|p| p.target == target) {
             Some(pending) => {
                 pending.bytes = Some(bytes);
                 Ok(())
@@ -246,7 +249,10 @@ fn write_temporary(target: &Path, bytes: &[u8]) -> Result<PathBuf> {
     let temp = temporary_name(target);
     register(&temp);
     let result = (|| -> std::io::Result<()> {
-        let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()
     })();

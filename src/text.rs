@@ -891,10 +891,11 @@ fn starts_acronym(rest: impl Iterator<Item = char>) -> bool {
 }
 
 fn fold_word(word: &str) -> String {
-    if let Some(acronym) = word.strip_suffix('s') {
-        if acronym.len() >= 2 && acronym.bytes().all(|b| b.is_ascii_uppercase()) {
-            return acronym.to_string();
-        }
+    if let Some(acronym) = word.strip_suffix('s')
+        && acronym.len() >= 2
+        && acronym.bytes().all(|b| b.is_ascii_uppercase())
+    {
+        return acronym.to_string();
     }
     let lower = word.to_lowercase();
     if let Some((_, us)) = BRITISH.iter().find(|(uk, _)| *uk == lower) {

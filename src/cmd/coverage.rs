@@ -11,8 +11,8 @@ use onrecord::questionnaire::Overrides;
 use onrecord::report::Report;
 
 use super::{
-    Level, Outcome, Place, annotation, claim_text, counts, gate_failed, open_engine, progress,
-    json_bytes, summary_line,
+    Level, Outcome, Place, annotation, claim_text, counts, gate_failed, json_bytes, open_engine,
+    progress, summary_line,
 };
 use crate::cli::{Config, Format};
 

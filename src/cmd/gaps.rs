@@ -10,14 +10,14 @@ use crate::cli::{Config, Format};
 pub fn run(config: &Config, framework: Option<&str>, min: Option<f64>) -> Result<Outcome> {
     let loaded = record::load(&config.record)?;
     let record = &loaded.record;
-    if let Some(key) = framework {
-        if record.catalog(key).is_none() {
-            let keys: Vec<&str> = record.catalogs.iter().map(|c| c.key.as_str()).collect();
-            bail!(
-                "unknown framework `{key}`; this record has: {}",
-                keys.join(", ")
-            );
-        }
+    if let Some(key) = framework
+        && record.catalog(key).is_none()
+    {
+        let keys: Vec<&str> = record.catalogs.iter().map(|c| c.key.as_str()).collect();
+        bail!(
+            "unknown framework `{key}`; this record has: {}",
+            keys.join(", ")
+        );
     }
     let result = gaps::gaps(record, framework);
     match config.format {

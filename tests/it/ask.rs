@@ -3,7 +3,7 @@
 use onrecord::answer::{Engine, Outcome, Status};
 use onrecord::record::Answer;
 
-use crate::{copy_example, onrecord, record_with, repo};
+use crate::{copy_example, index_dir, onrecord, record_with, repo};
 
 #[test]
 fn index_is_built_once_then_reused_and_rebuilt_when_the_record_changes() {
@@ -29,7 +29,7 @@ fn index_is_built_once_then_reused_and_rebuilt_when_the_record_changes() {
 fn a_corrupt_index_is_rebuilt_silently() {
     let dir = copy_example();
     onrecord(dir.path(), &["index"]);
-    std::fs::write(dir.path().join(".onrecord/index/meta.json"), "{ not json").unwrap();
+    std::fs::write(index_dir(dir.path()).join("meta.json"), "{ not json").unwrap();
     let run = onrecord(dir.path(), &["ask", "Is MFA enforced?"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.starts_with("answered: yes"), "{}", run.stdout);

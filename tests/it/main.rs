@@ -12,6 +12,7 @@ mod example;
 mod fill;
 mod fill_interop;
 mod gaps;
+mod hostile;
 mod layouts;
 mod loaders;
 mod q_detect;
@@ -38,6 +39,20 @@ pub fn repo() -> PathBuf {
 /// Tests that need it say so and pass when it is absent.
 pub fn shared_data() -> PathBuf {
     repo().join("../shared/data")
+}
+
+/// The one index directory (`.onrecord/index-FINGERPRINT`) of a record that was indexed.
+pub fn index_dir(record: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(record.join(".onrecord"))
+        .expect("an indexed record has .onrecord/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("index-"))
+        })
+        .collect();
+    assert_eq!(dirs.len(), 1, "one index directory: {dirs:?}");
+    dirs[0].clone()
 }
 
 /// What a user sees from one run of the binary.

@@ -311,10 +311,10 @@ pub fn sheet_cells(xml: &[u8]) -> Result<SheetCells, String> {
                     } else {
                         open = Some((a1(row, col), end, head, false));
                     }
-                } else if local == "f" {
-                    if let Some(o) = open.as_mut() {
-                        o.3 = true;
-                    }
+                } else if local == "f"
+                    && let Some(o) = open.as_mut()
+                {
+                    o.3 = true;
                 }
                 if !empty {
                     depth += 1;
@@ -412,4 +412,20 @@ pub fn assert_sheet_preserved(before: &[u8], after: &[u8], edited: &[String]) {
     if sorted(&a.order) {
         assert!(sorted(&b.order), "cells out of order after patch");
     }
+}
+
+/// `xlsx::patch` written to `output` the way `fill` writes it, through `outputs`; the output
+/// may exist (tests rewrite theirs).
+pub fn patch(
+    input: &Path,
+    output: &Path,
+    edits: &[onrecord::workbook::xlsx::CellEdit],
+) -> anyhow::Result<onrecord::workbook::xlsx::PatchSummary> {
+    use onrecord::outputs::{Outputs, Replace};
+    let patched = onrecord::workbook::xlsx::patch(input, edits)?;
+    let mut outputs = Outputs::new(&[input], Replace::Force);
+    outputs.claim(output, "the patched workbook")?;
+    outputs.set(output, patched.bytes)?;
+    outputs.commit()?;
+    Ok(patched.summary)
 }

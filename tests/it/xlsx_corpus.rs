@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::xlsx_common::*;
 use calamine::{Data, Reader, Xlsx, open_workbook};
-use onrecord::workbook::xlsx::{CellEdit, PatchSummary, SheetInfo, inspect, patch};
+use onrecord::workbook::xlsx::{CellEdit, PatchSummary, SheetInfo, inspect};
 
 enum Outcome {
     Patched { written: usize, skipped: usize },

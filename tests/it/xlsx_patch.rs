@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::xlsx_common::*;
 use calamine::{Data, Reader, Xlsx, open_workbook};
-use onrecord::workbook::xlsx::{CellEdit, CellRange, ListValidation, inspect, patch};
+use onrecord::workbook::xlsx::{CellEdit, CellRange, ListValidation, inspect};
 
 fn edit(sheet: &str, row: u32, col: u32, text: &str) -> CellEdit {
     CellEdit {
@@ -548,7 +548,7 @@ fn errors_name_the_file_and_part() {
         "{:#}",
         patch(&bad, &bad, &[edit("Good", 0, 0, "x")]).unwrap_err()
     );
-    assert!(msg.contains("never overwrites"), "{msg}");
+    assert!(msg.contains("never writes a file it reads"), "{msg}");
 
     let chart = dir.path().join("chart.xlsx");
     let sheets = [SheetDef {
