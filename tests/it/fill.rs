@@ -8,7 +8,7 @@ use std::path::Path;
 use onrecord::workbook::xlsx::inspect;
 
 use crate::layouts::{CAIQ_LIKE, MERGED_SECTIONS, SIG_LIKE, build, cell, check, merges};
-use crate::{onrecord, repo, shared_data};
+use crate::{onrecord, repo, shared};
 
 fn bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap()
@@ -161,11 +161,9 @@ fn entries(path: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn hecvat_is_filled_with_everything_else_intact() {
-    let hecvat = shared_data().join("hecvat/HECVAT414.xlsx");
-    if !hecvat.exists() {
-        println!("{} is absent; skipped", hecvat.display());
+    let Some(hecvat) = shared("hecvat/HECVAT414.xlsx") else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("hecvat.xlsx");
     let before = bytes(&hecvat);
@@ -201,11 +199,9 @@ fn hecvat_is_filled_with_everything_else_intact() {
 /// succeed, every zip entry but the worksheets is unchanged.
 #[test]
 fn every_corpus_file_fills_or_fails_cleanly() {
-    let corpus = shared_data().join("xlsx-corpus");
-    if !corpus.exists() {
-        println!("{} is absent; skipped", corpus.display());
+    let Some(corpus) = shared("xlsx-corpus") else {
         return;
-    }
+    };
     let out_dir = tempfile::tempdir().unwrap();
     let (mut ok, mut clean) = (0, 0);
     for folder in ["calamine", "umya"] {

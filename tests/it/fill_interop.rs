@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::layouts::{CAIQ_LIKE, MERGED_SECTIONS, SIG_LIKE, cells, check};
-use crate::{onrecord, repo, shared_data};
+use crate::{missing, onrecord, repo, shared};
 
 /// A filled workbook and the cells filling wrote into it, `(sheet, row, col) → text`.
 struct Filled {
@@ -32,8 +32,7 @@ fn filled_outputs(dir: &Path) -> Vec<Filled> {
         (filled.input, filled.output)
     })
     .collect();
-    let hecvat = shared_data().join("hecvat/HECVAT414.xlsx");
-    if hecvat.exists() {
+    if let Some(hecvat) = shared("hecvat/HECVAT414.xlsx") {
         let output = dir.join("hecvat.answered.xlsx");
         let args = [
             "fill",
@@ -82,7 +81,7 @@ const CSV_EVERY_SHEET: &str =
 #[test]
 fn libreoffice_opens_every_filled_output() {
     if !available("soffice", &["--version"]) {
-        println!("soffice (LibreOffice) is not on PATH; skipped");
+        missing::<()>("soffice (LibreOffice) is not on PATH");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -164,7 +163,7 @@ fn openpyxl_read(path: &Path, cells: &[(String, u32, u32)]) -> serde_json::Value
 #[test]
 fn openpyxl_opens_every_filled_output() {
     if !available("python3", &["-c", "import openpyxl"]) {
-        println!("python3 with openpyxl is not available; skipped");
+        missing::<()>("python3 with openpyxl is not available");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -36,9 +36,35 @@ pub fn repo() -> PathBuf {
 }
 
 /// `../shared/data` beside the checkout: real questionnaires and workbooks, read in place.
-/// Tests that need it say so and pass when it is absent.
+/// Tests that need it call [`shared`], which skips them on a developer's machine without it
+/// and fails them in CI.
 pub fn shared_data() -> PathBuf {
     repo().join("../shared/data")
+}
+
+/// Whether this run is CI's (`CI=true`), where nothing a test needs may be missing.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// `../shared/data/REL` when it is there. Absent: in CI the test fails (a skipped test would
+/// hide a lost check); elsewhere it notes the skip and the test returns.
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let path = shared_data().join(rel);
+    if path.exists() {
+        return Some(path);
+    }
+    missing(&format!("{} is absent", path.display()))
+}
+
+/// A tool a test needs (LibreOffice, openpyxl) is missing: fails in CI, skips elsewhere.
+pub fn missing<T>(what: &str) -> Option<T> {
+    assert!(
+        !in_ci(),
+        "{what}; CI installs it (.ci/run), so this is a failure"
+    );
+    println!("{what}; skipped");
+    None
 }
 
 /// The one index directory (`.onrecord/index-FINGERPRINT`) of a record that was indexed.

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::{onrecord, repo, shared_data};
+use crate::{onrecord, repo, shared};
 
 const QUESTIONNAIRES: [(&str, &str); 4] = [
     ("hecvat", "hecvat/HECVAT414.xlsx"),
@@ -43,11 +43,9 @@ fn answers_sent_unread_on_real_questionnaires_are_judged_right() {
     let dir = tempfile::tempdir().unwrap();
     let (mut answered, mut wrong, mut unjudged) = (0, Vec::new(), Vec::new());
     for (name, rel) in QUESTIONNAIRES {
-        let input = shared_data().join(rel);
-        if !input.exists() {
-            println!("{} is absent; skipped", input.display());
+        let Some(input) = shared(rel) else {
             return;
-        }
+        };
         let report = dir.path().join(format!("{name}.json"));
         let output = dir.path().join(format!(
             "{name}.out.{}",
