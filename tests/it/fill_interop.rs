@@ -44,8 +44,6 @@ fn filled_outputs(dir: &Path) -> Vec<Filled> {
         let run = onrecord(&repo(), &args);
         assert_eq!(run.code, 0, "{}", run.stderr);
         pairs.push((hecvat, output));
-    } else {
-        println!("{} is absent; checking the fixtures only", hecvat.display());
     }
     pairs
         .into_iter()

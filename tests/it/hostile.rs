@@ -433,3 +433,39 @@ fn an_explanation_a_person_wrote_is_kept() {
         "IAM-2,Is single sign-on used for internal tools?,,We will answer this one ourselves"
     );
 }
+
+/// A disk that fills up while the output is written: a tmpfs of one page, mounted for the test
+/// (root only), holding just the questionnaire.
+#[test]
+fn a_full_disk_leaves_no_output_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4k", "tmpfs", s(dir.path())])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|st| st.success());
+    if !mounted {
+        crate::missing::<()>("mounting a tmpfs needs root");
+        return;
+    }
+    let q = dir.path().join("q.csv");
+    let copied = std::fs::copy(
+        repo().join("fixtures/questionnaires/vendor-assessment.csv"),
+        &q,
+    );
+    let run = onrecord(
+        &repo(),
+        &["fill", s(&q), "--report", s(&dir.path().join("r.json"))],
+    );
+    let names = listing(dir.path());
+    let _ = Command::new("umount").arg(dir.path()).status();
+    copied.unwrap();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("No space left on device"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "one message: {}", run.stderr);
+    assert_eq!(names, vec!["q.csv"]);
+}
