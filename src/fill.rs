@@ -59,6 +59,41 @@ pub fn default_output(path: &Path, kind: Kind) -> PathBuf {
     path.with_file_name(format!("{stem}.answered.{ext}"))
 }
 
+/// The extension an output of `input` must have: what will be written, so a file's name
+/// never lies about its content.
+pub fn output_extension(input: &Path, kind: Kind) -> String {
+    match kind {
+        Kind::NewXlsx => "xlsx".into(),
+        Kind::Patch | Kind::Delimited => input
+            .extension()
+            .map(|e| e.to_string_lossy().to_lowercase())
+            .unwrap_or_default(),
+    }
+}
+
+/// Refuses an `-o` whose extension does not say what will be written into it.
+pub fn check_output_name(input: &Path, kind: Kind, output: &Path) -> Result<()> {
+    let want = output_extension(input, kind);
+    let have = output
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    if have != want {
+        let what = match want.as_str() {
+            "xlsx" => "an xlsx workbook",
+            "xlsm" => "an xlsm workbook (macros kept)",
+            "tsv" => "tab-separated text",
+            "txt" => "delimited text",
+            _ => "csv text",
+        };
+        bail!(
+            "`{}`: onrecord writes {what} for this questionnaire; name the output .{want}",
+            output.display()
+        );
+    }
+    Ok(())
+}
+
 /// The list validations of one sheet, in the reader's shape.
 pub fn validations_for(sheet: &str, info: &[SheetInfo]) -> Vec<ListValidation> {
     info.iter()

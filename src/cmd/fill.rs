@@ -37,6 +37,7 @@ pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
         .output
         .clone()
         .unwrap_or_else(|| fill::default_output(&args.file, *kind));
+    fill::check_output_name(&args.file, *kind, &output)?;
     if same_file(&output, &args.file) {
         bail!(
             "`{}`: the output would overwrite the input; choose another path with -o",
@@ -54,8 +55,8 @@ pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
             Vec::new()
         }
         Kind::Delimited => {
-            let grid = &grids[0];
-            workbook::write_delimited(grid, &plan.edits, grid.delimiter.unwrap_or(b','), &output)?;
+            let delimiter = grids.first().and_then(|g| g.delimiter);
+            workbook::write_delimited(&args.file, delimiter, &plan.edits, &output)?;
             Vec::new()
         }
     };

@@ -1,5 +1,6 @@
 //! Writing filled questionnaires: the customer's own xlsx/xlsm patched in place ([`xlsx`]),
-//! a new xlsx for formats that cannot be patched (xls, xlsb, ods), and csv/tsv; and any text
+//! a new xlsx for formats that cannot be patched (xls, xlsb, ods), and csv/tsv (patched as
+//! text by [`delimited`]); and any text
 //! output beside them (the JSON reports, [`write_text`]).
 //!
 //! Every writer writes a temporary file beside the output and renames it into place, so a
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::delimited;
 use crate::questionnaire::Grid;
 use xlsx::CellEdit;
 
@@ -56,49 +58,34 @@ pub fn write_new_xlsx(grids: &[Grid], edits: &[CellEdit], output: &Path) -> Resu
     finish(&temp, output)
 }
 
-/// Writes one grid with `edits` applied as csv/tsv (delimiter as given). Text onrecord writes
-/// that a spreadsheet would read as a formula gets a leading `'`.
+/// Writes the csv/tsv `input` with `edits` applied, read with `delimiter` as it was for its
+/// grid: the input's own bytes with only the edited fields (and any cell that would read as
+/// a formula) changed, in its own encoding and line endings ([`delimited::patch`]).
 pub fn write_delimited(
-    grid: &Grid,
+    input: &Path,
+    delimiter: Option<u8>,
     edits: &[CellEdit],
-    delimiter: u8,
     output: &Path,
 ) -> Result<()> {
-    let mut rows = grid.rows.clone();
-    for edit in edits.iter().filter(|e| e.sheet == grid.name) {
-        let (r, c) = (edit.row as usize, edit.col as usize);
-        if rows.len() <= r {
-            rows.resize(r + 1, Vec::new());
-        }
-        if rows[r].len() <= c {
-            rows[r].resize(c + 1, String::new());
-        }
-        rows[r][c] = defuse_formula(&edit.text);
-    }
-    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let temp = temp_path(output);
-    let result = (|| -> Result<()> {
-        let mut writer = csv::WriterBuilder::new()
-            .delimiter(delimiter)
-            .from_path(&temp)?;
-        for mut row in rows {
-            row.resize(width, String::new());
-            writer.write_record(&row)?;
-        }
-        writer.flush()?;
-        Ok(())
-    })();
-    if let Err(err) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(err.context(format!("could not write `{}`", output.display())));
-    }
-    finish(&temp, output)
+    let bytes =
+        std::fs::read(input).with_context(|| format!("could not read `{}`", input.display()))?;
+    let parsed = delimited::parse(&bytes, delimiter)
+        .map_err(|reason| anyhow::anyhow!("could not read `{}`: {reason}", input.display()))?;
+    let edits: Vec<(u32, u32, String)> = edits
+        .iter()
+        .map(|e| (e.row, e.col, e.text.clone()))
+        .collect();
+    write_bytes(output, &delimited::patch(&bytes, &parsed, &edits))
 }
 
 /// Writes `text` to `output` the same way: a temporary file beside it, then a rename.
 pub fn write_text(output: &Path, text: &str) -> Result<()> {
+    write_bytes(output, text.as_bytes())
+}
+
+fn write_bytes(output: &Path, bytes: &[u8]) -> Result<()> {
     let temp = temp_path(output);
-    if let Err(err) = std::fs::write(&temp, text) {
+    if let Err(err) = std::fs::write(&temp, bytes) {
         let _ = std::fs::remove_file(&temp);
         anyhow::bail!("could not write `{}`: {err}", output.display());
     }
