@@ -299,31 +299,32 @@ fn sniff_container(path: &Path) -> Result<Container, String> {
 /// and the object type at 66 (2 = stream). Scanning every aligned record instead of following
 /// the sector chains is simpler and bounded by the file size, which the caller limits.
 fn ole_kind(mut rest: impl Read) -> Result<OleKind, String> {
-    fn utf16(name: &str) -> Vec<u8> {
-        name.encode_utf16().flat_map(u16::to_le_bytes).collect()
-    }
-    let names = [
-        (utf16("EncryptedPackage"), OleKind::Encrypted),
-        (utf16("Workbook"), OleKind::Xls),
-        (utf16("Book"), OleKind::Xls),
-    ];
     // The first 128 bytes, already read, are the header: no directory entry.
     let mut record = [0u8; 128];
     loop {
         match rest.read_exact(&mut record) {
             Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(OleKind::Unknown),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Ok(OleKind::Unknown);
+            }
             Err(e) => return Err(e.to_string()),
         }
         let len = usize::from(u16::from_le_bytes([record[64], record[65]]));
-        if record[66] != 2 {
+        if record[66] != 2 || !(4..=64).contains(&len) || len % 2 != 0 {
             continue;
         }
-        for (name, kind) in &names {
-            // The first found decides: an xls holds no encrypted package, and vice versa.
-            if len == name.len() + 2 && record.starts_with(name) {
-                return Ok(*kind);
-            }
+        let units: Vec<u16> = record[..len - 2]
+            .chunks_exact(2)
+            .map(|p| u16::from_le_bytes([p[0], p[1]]))
+            .collect();
+        let name = String::from_utf16_lossy(&units);
+        // Names compare case-insensitively (some writers spell it `WORKBOOK`); the first found
+        // decides: an xls holds no encrypted package, and an encrypted package no workbook.
+        if name.eq_ignore_ascii_case("EncryptedPackage") {
+            return Ok(OleKind::Encrypted);
+        }
+        if name.eq_ignore_ascii_case("Workbook") || name.eq_ignore_ascii_case("Book") {
+            return Ok(OleKind::Xls);
         }
     }
 }
