@@ -64,44 +64,39 @@ pub fn default_output(path: &Path, kind: Kind) -> PathBuf {
     path.with_file_name(file)
 }
 
-/// The extensions an output of `kind` made from `input` may have: what will be written must
-/// be what the name says (`-o out.csv` never receives xlsx bytes).
-pub fn output_extensions(input: &Path, kind: Kind) -> Vec<String> {
-    let ext = input
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
+/// The extension an output of `input` must have: what will be written, so a file's name
+/// never lies about its content.
+pub fn output_extension(input: &Path, kind: Kind) -> String {
     match kind {
-        Kind::Patch => vec![ext],
-        Kind::NewXlsx => vec!["xlsx".into()],
-        Kind::Delimited => match ext.as_str() {
-            "tsv" | "tab" => vec!["tsv".into(), "tab".into(), "txt".into()],
-            _ => vec!["csv".into(), "txt".into()],
-        },
+        Kind::NewXlsx => "xlsx".into(),
+        Kind::Patch | Kind::Delimited => input
+            .extension()
+            .map(|e| e.to_string_lossy().to_lowercase())
+            .unwrap_or_default(),
     }
 }
 
-/// Refuses an output whose extension does not match what will be written into it.
-pub fn check_output_type(output: &Path, input: &Path, kind: Kind) -> Result<()> {
-    let wanted = output_extensions(input, kind);
-    let ext = output
+/// Refuses an `-o` whose extension does not say what will be written into it.
+pub fn check_output_name(input: &Path, kind: Kind, output: &Path) -> Result<()> {
+    let want = output_extension(input, kind);
+    let have = output
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    if wanted.contains(&ext) {
-        return Ok(());
+    if have != want {
+        let what = match want.as_str() {
+            "xlsx" => "an xlsx workbook",
+            "xlsm" => "an xlsm workbook (macros kept)",
+            "tsv" => "tab-separated text",
+            "txt" => "delimited text",
+            _ => "csv text",
+        };
+        bail!(
+            "`{}`: onrecord writes {what} for this questionnaire; name the output .{want}",
+            output.display()
+        );
     }
-    let what = match kind {
-        Kind::Patch => "the workbook itself, patched",
-        Kind::NewXlsx => "a new xlsx workbook (it cannot write this format)",
-        Kind::Delimited => "delimited text like the input",
-    };
-    bail!(
-        "`{}`: for `{}` onrecord writes {what}; name the output .{}",
-        output.display(),
-        input.display(),
-        wanted[0]
-    )
+    Ok(())
 }
 
 /// The list validations of one sheet, in the reader's shape.

@@ -10,6 +10,7 @@
 //! - [`index`]: the tantivy index of the record, fingerprinted and rebuilt silently.
 //! - [`matcher`]: candidates by BM25, judged by how much of the question they explain.
 //! - [`answer`]: the [`answer::Engine`]; outcomes under the honesty rules.
+//! - [`delimited`]: csv/tsv text: encoding, fields with their byte spans, patched write-back.
 //! - [`questionnaire`]: read any spreadsheet or csv into grids; detect question layouts.
 //! - [`fill`]: a questionnaire read and detected ([`fill::Input`]), answered; which cells to
 //!   write for each question (writes no file).
@@ -26,7 +27,7 @@
 //! first bad line; output order never depends on hash iteration; matching never touches the
 //! filesystem (only `index` does); `coverage` and `eval` answer through `fill::Input`, the
 //! same reading, detection and answering path as `fill`; tantivy is used from `index` only,
-//! calamine from `questionnaire`, zip and quick-xml from `workbook`; no input file is ever opened for writing; no `yes` is answered
+//! calamine from `questionnaire`, encoding_rs from `delimited`, zip and quick-xml from `workbook`; no input file is ever opened for writing; no `yes` is answered
 //! without a cited control whose answer is `yes`.
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
@@ -38,6 +39,7 @@ pub mod answer;
 pub mod catalog;
 pub mod check;
 pub mod coverage;
+pub mod delimited;
 pub mod diag;
 pub mod eval;
 pub mod fill;

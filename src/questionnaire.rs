@@ -21,9 +21,11 @@
 
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{BufReader, Read, Seek};
+use std::io::{BufReader, Read};
 use std::path::Path;
 
+use crate::delimited;
+use crate::limits::Limits;
 use anyhow::anyhow;
 use calamine::{Data, DataRef, Ods, Range, Reader, SheetType, SheetVisible, Xls, Xlsb, Xlsx};
 
@@ -147,18 +149,40 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<Grid>> {
     read_any(path).map_err(|reason| anyhow!("could not read `{}`: {reason}", path.display()))
 }
 
-/// What the file is, from its first bytes (extensions lie: customers rename files).
+/// What the file is, from its content (extensions lie: customers rename files).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Container {
+    /// A zip package that is not an OpenDocument one: xlsx, xlsm or xlsb.
     Zip,
-    Ole,
+    /// A zip package whose `mimetype` says OpenDocument spreadsheet.
+    Ods,
+    /// An OLE2 compound file, by the streams it holds.
+    Ole(OleKind),
     Other,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum OleKind {
+    /// A legacy .xls: a `Workbook` (BIFF8) or `Book` (BIFF5) stream.
+    Xls,
+    /// An xlsx/xlsm/xlsb encrypted with a password: an `EncryptedPackage` stream.
+    Encrypted,
+    /// Neither (a .doc, a .msg, ...).
+    Unknown,
+}
+
 fn read_any(path: &Path) -> Result<Vec<Grid>, String> {
+    // Metadata before opening: opening a FIFO blocks until someone writes to it.
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     if meta.is_dir() {
         return Err("it is a directory, not a questionnaire file".into());
+    }
+    if !meta.is_file() {
+        return Err(
+            "it is not a regular file (a pipe, socket or device); save the questionnaire \
+             to a file and give that file"
+                .into(),
+        );
     }
     if meta.len() == 0 {
         return Err("the file is empty".into());
@@ -168,17 +192,61 @@ fn read_any(path: &Path) -> Result<Vec<Grid>, String> {
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    match (sniff_container(path)?, ext.as_str()) {
-        (Container::Zip, "ods") => read_ods(path),
+    let text = match ext.as_str() {
+        "csv" | "txt" => Some("csv"),
+        "tsv" | "tab" => Some("tsv"),
+        _ => None,
+    };
+    let container = sniff_container(path)?;
+    if let Some(text) = text {
+        return match container {
+            Container::Other if text == "tsv" => read_delimited(path, Some(b'\t')),
+            Container::Other => read_delimited(path, None),
+            Container::Zip => Err(format!(
+                "it is an xlsx workbook (zip package), not {text} text; rename it to .xlsx"
+            )),
+            Container::Ods => Err(format!(
+                "it is an OpenDocument spreadsheet (zip package), not {text} text; \
+                 rename it to .ods"
+            )),
+            Container::Ole(OleKind::Xls) => Err(format!(
+                "it is a legacy Excel .xls workbook, not {text} text; rename it to .xls"
+            )),
+            Container::Ole(OleKind::Encrypted) => Err(format!(
+                "it is an encrypted (password-protected) workbook, not {text} text; \
+                 save an unprotected copy as xlsx and try again"
+            )),
+            Container::Ole(OleKind::Unknown) => Err(format!(
+                "it is an OLE2 compound file (such as a Word document), not {text} text; \
+                 export the questionnaire as xlsx or csv"
+            )),
+        };
+    }
+    match (container, ext.as_str()) {
+        (Container::Ods, "ods") => read_ods(path),
+        (Container::Ods, _) => Err(format!(
+            "it is an OpenDocument spreadsheet named .{ext}; rename it to .ods"
+        )),
+        (Container::Zip, "ods") => Err(
+            "it is not an OpenDocument spreadsheet (its zip has no spreadsheet `mimetype`); \
+             if it is an xlsx workbook, rename it to .xlsx"
+                .into(),
+        ),
         (Container::Zip, "xlsb") => read_xlsb(path),
         (Container::Zip, _) => read_xlsx(path),
-        (Container::Ole, "xlsx" | "xlsm" | "xlsb") => Err(
+        (Container::Ole(_), "xls") => read_xls(path),
+        (Container::Ole(OleKind::Xls), _) => Err(format!(
+            "it is a legacy .xls workbook named .{ext}; rename it to .xls"
+        )),
+        (Container::Ole(OleKind::Encrypted), _) => Err(
             "the workbook is encrypted (password-protected); save an unprotected copy and try again"
                 .into(),
         ),
-        (Container::Ole, _) => read_xls(path),
-        (Container::Other, "csv" | "txt") => read_delimited(path, None),
-        (Container::Other, "tsv" | "tab") => read_delimited(path, Some(b'\t')),
+        (Container::Ole(OleKind::Unknown), _) => Err(
+            "it is an OLE2 compound file holding no workbook (such as a Word document); \
+             export the questionnaire as xlsx or csv"
+                .into(),
+        ),
         (Container::Other, "xlsx" | "xlsm" | "xlsb" | "xls" | "ods") => Err(format!(
             "the file is not a .{ext} workbook (no spreadsheet signature); \
              open it in a spreadsheet program and save it as xlsx"
@@ -189,15 +257,79 @@ fn read_any(path: &Path) -> Result<Vec<Grid>, String> {
     }
 }
 
+/// The OpenDocument `mimetype` entry: first in the package and stored uncompressed, so it is
+/// read from the local header without a zip library.
+const ODS_MIMETYPE: &[u8] = b"application/vnd.oasis.opendocument.spreadsheet";
+
 fn sniff_container(path: &Path) -> Result<Container, String> {
-    let mut head = [0u8; 8];
+    let mut head = [0u8; 128];
     let mut file = File::open(path).map_err(|e| e.to_string())?;
-    let n = file.read(&mut head).map_err(|e| e.to_string())?;
-    Ok(match &head[..n] {
-        [b'P', b'K', 3, 4, ..] => Container::Zip,
-        [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] => Container::Ole,
+    let mut n = 0;
+    while n < head.len() {
+        match file.read(&mut head[n..]).map_err(|e| e.to_string())? {
+            0 => break,
+            read => n += read,
+        }
+    }
+    let head = &head[..n];
+    Ok(match head {
+        [b'P', b'K', 3, 4, ..] => {
+            // Local file header: name length at 26, extra length at 28, name at 30.
+            let u16_at = |i: usize| {
+                head.get(i..i + 2)
+                    .map(|b| usize::from(b[0]) | usize::from(b[1]) << 8)
+            };
+            let ods = match (u16_at(26), u16_at(28)) {
+                (Some(name), Some(extra)) => {
+                    head.get(30..30 + name) == Some(b"mimetype".as_slice())
+                        && head
+                            .get(30 + name + extra..)
+                            .is_some_and(|data| data.starts_with(ODS_MIMETYPE))
+                }
+                _ => false,
+            };
+            if ods { Container::Ods } else { Container::Zip }
+        }
+        [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, ..] => {
+            Container::Ole(ole_kind(BufReader::new(file))?)
+        }
         _ => Container::Other,
     })
+}
+
+/// Which streams an OLE2 file holds, from its directory entries: 128-byte records at 128-byte
+/// offsets, each starting with the UTF-16LE name, its byte length (terminator included) at 64
+/// and the object type at 66 (2 = stream). Scanning every aligned record instead of following
+/// the sector chains is simpler and bounded by the file size, which the caller limits.
+fn ole_kind(mut rest: impl Read) -> Result<OleKind, String> {
+    // The first 128 bytes, already read, are the header: no directory entry.
+    let mut record = [0u8; 128];
+    loop {
+        match rest.read_exact(&mut record) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Ok(OleKind::Unknown);
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+        let len = usize::from(u16::from_le_bytes([record[64], record[65]]));
+        if record[66] != 2 || !(4..=64).contains(&len) || len % 2 != 0 {
+            continue;
+        }
+        let units: Vec<u16> = record[..len - 2]
+            .chunks_exact(2)
+            .map(|p| u16::from_le_bytes([p[0], p[1]]))
+            .collect();
+        let name = String::from_utf16_lossy(&units);
+        // Names compare case-insensitively (some writers spell it `WORKBOOK`); the first found
+        // decides: an xls holds no encrypted package, and an encrypted package no workbook.
+        if name.eq_ignore_ascii_case("EncryptedPackage") {
+            return Ok(OleKind::Encrypted);
+        }
+        if name.eq_ignore_ascii_case("Workbook") || name.eq_ignore_ascii_case("Book") {
+            return Ok(OleKind::Xls);
+        }
+    }
 }
 
 /// Turns a calamine error into a reason a sales engineer can act on.
@@ -465,6 +597,8 @@ fn format_duration(days: f64) -> String {
 }
 
 /// csv (delimiter sniffed when `delimiter` is None) or tsv: one grid named after the file stem.
+/// The text is read by [`delimited::parse`], which `workbook::write_delimited` uses again to
+/// write the file back in its own encoding.
 fn read_delimited(path: &Path, delimiter: Option<u8>) -> Result<Vec<Grid>, String> {
     let mut file = File::open(path).map_err(|e| e.to_string())?;
     let size = file.metadata().map_err(|e| e.to_string())?.len();
@@ -476,95 +610,26 @@ fn read_delimited(path: &Path, delimiter: Option<u8>) -> Result<Vec<Grid>, Strin
         ));
     }
     let mut bytes = Vec::new();
-    file.rewind().map_err(|e| e.to_string())?;
     file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-    let text = decode_text(&bytes);
-    let delimiter = delimiter.unwrap_or_else(|| sniff_delimiter(&text));
+    let parsed = delimited::parse(&bytes, delimiter)?;
+    Limits::default()
+        .check("rows", parsed.rows.len() as u64)
+        .map_err(|e| format!("{} rows {e}", parsed.rows.len()))?;
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut builder = GridBuilder::new(&name);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes());
-    for (row, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| format!("line {}: {e}", row + 1))?;
+    for (row, fields) in parsed.rows.into_iter().enumerate() {
         let row = u32::try_from(row).unwrap_or(u32::MAX);
-        for (col, field) in record.iter().enumerate() {
+        for (col, field) in fields.into_iter().enumerate() {
             let col = u32::try_from(col).unwrap_or(u32::MAX);
-            builder.put(row, col, field.to_string())?;
+            builder.put(row, col, field.text)?;
         }
     }
     let mut grid = builder.finish(false, Vec::new());
-    grid.delimiter = Some(delimiter);
+    grid.delimiter = Some(parsed.delimiter);
     Ok(vec![grid])
-}
-
-/// UTF-8 (BOM stripped), UTF-16 with a BOM (Excel's "Unicode text"), else Windows-1252, which
-/// is what Excel on Windows writes for "CSV" and what any byte sequence decodes as.
-fn decode_text(bytes: &[u8]) -> String {
-    match bytes {
-        [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8_lossy(rest).into_owned(),
-        [0xFF, 0xFE, rest @ ..] => decode_utf16(rest, u16::from_le_bytes),
-        [0xFE, 0xFF, rest @ ..] => decode_utf16(rest, u16::from_be_bytes),
-        _ => match std::str::from_utf8(bytes) {
-            Ok(text) => text.to_string(),
-            Err(_) => bytes.iter().map(|&b| cp1252_char(b)).collect(),
-        },
-    }
-}
-
-fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> String {
-    let units = bytes.chunks_exact(2).map(|p| unit([p[0], p[1]]));
-    char::decode_utf16(units)
-        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect()
-}
-
-fn cp1252_char(b: u8) -> char {
-    // 0x80..=0x9F differ from Latin-1; the rest maps straight to the same code point.
-    const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž',
-        '\u{8F}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}',
-        'ž', 'Ÿ',
-    ];
-    match b {
-        0x80..=0x9F => HIGH[usize::from(b - 0x80)],
-        _ => char::from(b),
-    }
-}
-
-/// `;` (European Excel), tab or `,`: whichever occurs most outside quotes in the first lines.
-fn sniff_delimiter(text: &str) -> u8 {
-    let mut counts = [0usize; 3]; // , ; \t
-    let mut in_quotes = false;
-    let mut lines = 0;
-    for ch in text.chars() {
-        match ch {
-            '"' => in_quotes = !in_quotes,
-            ',' if !in_quotes => counts[0] += 1,
-            ';' if !in_quotes => counts[1] += 1,
-            '\t' if !in_quotes => counts[2] += 1,
-            '\n' if !in_quotes => {
-                lines += 1;
-                if lines >= 20 {
-                    break;
-                }
-            }
-            _ => {}
-        }
-    }
-    let delimiters = [b',', b';', b'\t'];
-    let mut best = 0;
-    for i in 1..3 {
-        if counts[i] > counts[best] {
-            best = i;
-        }
-    }
-    delimiters[best]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1631,14 +1696,6 @@ mod tests {
         assert_eq!(format_number(2.5), "2.5");
         assert_eq!(format_number(1e20), "100000000000000000000");
         assert_eq!(format_duration(10.632_060_185_185_2), "255:10:10");
-    }
-
-    #[test]
-    fn delimiter_is_sniffed_outside_quotes() {
-        assert_eq!(sniff_delimiter("a;b;c\n1;2;3\n"), b';');
-        assert_eq!(sniff_delimiter("a,b\n\"x;y;z\",1\n"), b',');
-        assert_eq!(sniff_delimiter("a\tb\tc\n"), b'\t');
-        assert_eq!(sniff_delimiter("single column\n"), b',');
     }
 
     #[test]

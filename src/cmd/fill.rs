@@ -39,7 +39,7 @@ pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
         .output
         .clone()
         .unwrap_or_else(|| fill::default_output(&args.file, *kind));
-    fill::check_output_type(&output, &args.file, *kind)?;
+    fill::check_output_name(&args.file, *kind, &output)?;
     // Every output is checked before any work, and written only when all are ready.
     let mut outputs = Outputs::new(&[&args.file], args.replace);
     outputs.claim(&output, "the filled questionnaire")?;
@@ -57,10 +57,9 @@ pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
         }
         Kind::NewXlsx => (workbook::write_new_xlsx(grids, &plan.edits)?, Vec::new()),
         Kind::Delimited => {
-            let grid = &grids[0];
-            let delimiter = grid.delimiter.unwrap_or(b',');
+            let delimiter = grids.first().and_then(|g| g.delimiter);
             (
-                workbook::write_delimited(grid, &plan.edits, delimiter)?,
+                workbook::write_delimited(&args.file, delimiter, &plan.edits)?,
                 Vec::new(),
             )
         }

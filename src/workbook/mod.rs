@@ -1,5 +1,6 @@
 //! Writing filled questionnaires: the customer's own xlsx/xlsm patched in place ([`xlsx`]),
-//! a new xlsx for formats that cannot be patched (xls, xlsb, ods), and csv/tsv.
+//! a new xlsx for formats that cannot be patched (xls, xlsb, ods), and csv/tsv (patched as
+//! text by [`delimited`]).
 //!
 //! Every writer returns the bytes of the output; [`crate::outputs`] puts them on disk, so no
 //! writer here ever opens a file for writing.
@@ -7,9 +8,11 @@
 pub mod xlsx;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use crate::delimited;
 use crate::questionnaire::Grid;
 use xlsx::CellEdit;
 
@@ -51,38 +54,17 @@ pub fn write_new_xlsx(grids: &[Grid], edits: &[CellEdit]) -> Result<Vec<u8>> {
         .context("could not build the new workbook")
 }
 
-/// Writes one grid with `edits` applied as csv/tsv (delimiter as given). Text onrecord writes
-/// that a spreadsheet would read as a formula gets a leading `'`.
-pub fn write_delimited(grid: &Grid, edits: &[CellEdit], delimiter: u8) -> Result<Vec<u8>> {
-    let mut rows = grid.rows.clone();
-    for edit in edits.iter().filter(|e| e.sheet == grid.name) {
-        let (r, c) = (edit.row as usize, edit.col as usize);
-        if rows.len() <= r {
-            rows.resize(r + 1, Vec::new());
-        }
-        if rows[r].len() <= c {
-            rows[r].resize(c + 1, String::new());
-        }
-        rows[r][c] = defuse_formula(&edit.text);
-    }
-    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let mut writer = csv::WriterBuilder::new()
-        .delimiter(delimiter)
-        .from_writer(Vec::new());
-    for mut row in rows {
-        row.resize(width, String::new());
-        writer.write_record(&row)?;
-    }
-    writer
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("could not build the csv: {}", e.error()))
-}
-
-/// A leading `=`, `+`, `-`, `@`, tab or CR makes spreadsheets evaluate a csv cell.
-pub fn defuse_formula(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    }
+/// The csv/tsv `input` with `edits` applied, read with `delimiter` as it was for its grid:
+/// the input's own bytes with only the edited fields (and any cell that would read as a
+/// formula) changed, in its own encoding and line endings ([`delimited::patch`]).
+pub fn write_delimited(input: &Path, delimiter: Option<u8>, edits: &[CellEdit]) -> Result<Vec<u8>> {
+    let bytes =
+        std::fs::read(input).with_context(|| format!("could not read `{}`", input.display()))?;
+    let parsed = delimited::parse(&bytes, delimiter)
+        .map_err(|reason| anyhow::anyhow!("could not read `{}`: {reason}", input.display()))?;
+    let edits: Vec<(u32, u32, String)> = edits
+        .iter()
+        .map(|e| (e.row, e.col, e.text.clone()))
+        .collect();
+    Ok(delimited::patch(&bytes, &parsed, &edits))
 }

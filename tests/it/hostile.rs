@@ -365,23 +365,6 @@ fn an_unwritable_report_leaves_no_filled_output() {
     }
 }
 
-#[test]
-fn the_output_name_must_say_what_is_written() {
-    let (dir, q) = questionnaire();
-    let run = onrecord(
-        &repo(),
-        &["fill", s(&q), "-o", s(&dir.path().join("o.xlsx"))],
-    );
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .contains("writes delimited text like the input; name the output .csv"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(listing(dir.path()), vec!["q.csv"]);
-}
-
 /// A csv with an id column, a question column, an answer column and a comment column; the
 /// second question already has a person's explanation and no answer.
 fn id_sheet() -> (tempfile::TempDir, PathBuf) {

@@ -10,6 +10,7 @@ mod eval;
 mod eval_command;
 mod example;
 mod fill;
+mod fill_csv;
 mod fill_interop;
 mod gaps;
 mod hostile;

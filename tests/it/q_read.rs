@@ -120,13 +120,29 @@ fn errors_name_the_file_and_say_why() {
     let err = read(broken_zip.path()).expect_err("broken zip").to_string();
     assert!(err.contains("broken.xlsx"), "{err}");
 
-    let ole_xlsx = TempFile::new(
-        "locked.xlsx",
-        &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0],
-    );
+    // An OLE2 file is an encrypted package only when it holds an `EncryptedPackage` stream.
+    let mut locked = vec![0u8; 640];
+    locked[..8].copy_from_slice(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+    let name: Vec<u8> = "EncryptedPackage"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    locked[512..512 + name.len()].copy_from_slice(&name);
+    locked[576] = name.len() as u8 + 2;
+    locked[578] = 2;
+    let ole_xlsx = TempFile::new("locked.xlsx", &locked);
     let err = read(ole_xlsx.path()).expect_err("encrypted").to_string();
     assert!(
         err.contains("locked.xlsx") && err.contains("password"),
+        "{err}"
+    );
+    let truncated = TempFile::new(
+        "truncated.xlsx",
+        &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0],
+    );
+    let err = read(truncated.path()).expect_err("no workbook").to_string();
+    assert!(
+        err.contains("truncated.xlsx") && err.contains("holding no workbook"),
         "{err}"
     );
 }
