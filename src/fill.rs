@@ -12,6 +12,7 @@ use anyhow::{Result, bail};
 
 use crate::answer::{Engine, Outcome, Status};
 use crate::check::normalize_question;
+use crate::limits::Limits;
 use crate::questionnaire::{self, Grid, Layout, ListValidation, Overrides, detect};
 use crate::report::{Report, Row, combined, explanation, spell_answer};
 use crate::workbook::xlsx::{self, CellEdit, SheetInfo};
@@ -97,11 +98,11 @@ pub struct Input {
 
 impl Input {
     /// Reads `path` and detects its questions; a file with none is an error naming it.
-    pub fn open(path: &Path, overrides: &Overrides) -> Result<Input> {
+    pub fn open(path: &Path, overrides: &Overrides, limits: &Limits) -> Result<Input> {
         let kind = kind_of(path)?;
-        let grids = questionnaire::read(path)?;
+        let grids = questionnaire::read(path, limits)?;
         let info = match kind {
-            Kind::Patch => xlsx::inspect(path)?,
+            Kind::Patch => xlsx::inspect(path, limits)?,
             _ => Vec::new(),
         };
         let layouts = layouts(&grids, &info, overrides);

@@ -23,10 +23,14 @@ pub struct Limits {
     pub shared_string_bytes: u64,
     /// Rows of one sheet (or csv), counting empty ones inside the used range.
     pub rows: u64,
-    /// Filled cells of one whole questionnaire.
+    /// Cells of one whole questionnaire: the filled ones, and the ones a reader holds for it
+    /// (empty ones left of a filled one, ods repeats expanded).
     pub cells: u64,
     /// Characters of one cell.
     pub cell_chars: u64,
+    /// Bytes of cell text of one whole questionnaire, as read (a shared string counted each
+    /// time a cell shows it, an ods repeat each time it repeats).
+    pub text_bytes: u64,
     /// Size of one record file (`knowledge/*.toml`, `mappings/*.csv`, `thesaurus.txt`, ...).
     pub record_file_bytes: u64,
     /// Size of all record files together.
@@ -43,6 +47,7 @@ impl Default for Limits {
             rows: 200_000,
             cells: 2_000_000,
             cell_chars: 32_767,
+            text_bytes: 256 << 20,
             record_file_bytes: 4 << 20,
             record_bytes: 64 << 20,
         }
@@ -70,7 +75,7 @@ impl std::error::Error for Exceeded {}
 
 impl Limits {
     /// Every limit: its name on the command line and what it bounds.
-    pub const NAMES: [(&'static str, &'static str); 9] = [
+    pub const NAMES: [(&'static str, &'static str); 10] = [
         ("input_bytes", "size on disk of a questionnaire file"),
         (
             "part_bytes",
@@ -85,8 +90,15 @@ impl Limits {
             "bytes of text in an xlsx shared-string table",
         ),
         ("rows", "rows of one sheet or csv"),
-        ("cells", "filled cells of one questionnaire"),
+        (
+            "cells",
+            "cells of one questionnaire, filled or held in between",
+        ),
         ("cell_chars", "characters of one cell"),
+        (
+            "text_bytes",
+            "bytes of cell text of one questionnaire, repeats counted",
+        ),
         ("record_file_bytes", "size of one record file"),
         ("record_bytes", "size of all record files together"),
     ];
@@ -100,6 +112,7 @@ impl Limits {
             "rows" => &mut self.rows,
             "cells" => &mut self.cells,
             "cell_chars" => &mut self.cell_chars,
+            "text_bytes" => &mut self.text_bytes,
             "record_file_bytes" => &mut self.record_file_bytes,
             "record_bytes" => &mut self.record_bytes,
             _ => return None,
@@ -171,7 +184,12 @@ mod tests {
         assert_eq!((limits.rows, limits.part_bytes), (500, 2 << 20));
         assert!(limits.set("rowz=1").unwrap_err().contains("cell_chars"));
         assert!(limits.set("rows").unwrap_err().contains("NAME=VALUE"));
-        assert!(limits.set("rows=lots").unwrap_err().contains("not a number"));
+        assert!(
+            limits
+                .set("rows=lots")
+                .unwrap_err()
+                .contains("not a number")
+        );
         let err = limits.check("rows", 501).unwrap_err();
         assert_eq!(
             err.to_string(),

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use onrecord::coverage::{self, Coverage};
 use onrecord::fill::Input;
+use onrecord::limits::Limits;
 use onrecord::questionnaire::Overrides;
 use onrecord::report::Report;
 
@@ -32,7 +33,7 @@ pub fn run(config: &Config, args: &CoverageArgs) -> Result<Outcome> {
         .as_deref()
         .map(coverage::read_baseline)
         .transpose()?;
-    let inputs = coverage::open_all(&args.files, &args.overrides)?;
+    let inputs = coverage::open_all(&args.files, &args.overrides, &Limits::default())?;
     let engine = open_engine(config, args.max_age)?;
     let bar = progress(inputs.iter().map(Input::questions).sum(), config.quiet);
     let reports = coverage::answer_all(&engine, &inputs, || bar.inc(1))?;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use onrecord::eval::{self, EvalRow, EvalSummary, Evaluation, Verdict};
 use onrecord::fill::Input;
+use onrecord::limits::Limits;
 use onrecord::questionnaire::Overrides;
 
 use super::{Level, Outcome, Place, annotation, claim_text, gate_failed, open_engine, progress};
@@ -17,7 +18,7 @@ pub struct EvalArgs {
 }
 
 pub fn run(config: &Config, args: &EvalArgs) -> Result<Outcome> {
-    let input = Input::open(&args.file, &args.overrides)?;
+    let input = Input::open(&args.file, &args.overrides, &Limits::default())?;
     if input
         .layouts
         .iter()

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use onrecord::fill::{self, Input, Kind};
+use onrecord::limits::Limits;
 use onrecord::questionnaire::{Layout, Overrides, col_letters};
 use onrecord::report::Report;
 use onrecord::workbook::{self, xlsx};
@@ -22,7 +23,9 @@ pub struct FillArgs {
 }
 
 pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
-    let input = Input::open(&args.file, &args.overrides)?;
+    // The --limit flag comes with another change; until then, the defaults.
+    let limits = Limits::default();
+    let input = Input::open(&args.file, &args.overrides, &limits)?;
     let Input {
         kind,
         grids,
@@ -48,7 +51,9 @@ pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
     let plan = fill::plan(&engine, grids, layouts, args.overwrite, || bar.inc(1))?;
     bar.finish_and_clear();
     let skipped = match kind {
-        Kind::Patch => xlsx::patch(&args.file, &output, &plan.edits)?.skipped_formula_cells,
+        Kind::Patch => {
+            xlsx::patch(&args.file, &output, &plan.edits, &limits)?.skipped_formula_cells
+        }
         Kind::NewXlsx => {
             workbook::write_new_xlsx(grids, &plan.edits, &output)?;
             Vec::new()
