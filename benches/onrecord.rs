@@ -118,7 +118,8 @@ fn fill_xlsx(engine: &Engine, input: &Path, output: &Path) {
     let plan =
         onrecord::fill::plan(engine, &read.grids, &read.layouts, false, || {}).expect("plan");
     assert_eq!(plan.rows.len(), 2_000);
-    onrecord::workbook::xlsx::patch(input, output, &plan.edits).expect("patch");
+    onrecord::workbook::xlsx::patch(input, output, &plan.edits, &Default::default())
+        .expect("patch");
 }
 
 /// Peak resident memory allowed to `onrecord fill` of the 2,000-question workbook.

@@ -350,11 +350,10 @@ impl Walker for Worksheet {
                         }
                     }
                     "v" | "is" => {
-                        let limit = self.limits.rows;
                         let row = self.row;
-                        self.limits.check("rows", row).map_err(|e| {
-                            format!("has a value in row {row}, past {limit} rows, which {e}")
-                        })?;
+                        self.limits
+                            .check("rows", row)
+                            .map_err(|e| format!("has a value in row {row}, which {e}"))?;
                         if matches!(event, Event::Start(_)) {
                             self.value = Some(0);
                             self.depth_in_value = 1;
@@ -504,10 +503,10 @@ impl OdsContent {
         self.text_bytes = self
             .text_bytes
             .saturating_add(row.text_bytes.saturating_mul(row.repeats));
-        let (rows, limit) = (self.filled_end, self.limits.rows);
-        self.limits.check("rows", rows).map_err(|e| {
-            format!("has a value in row {rows} (repeats counted), past {limit} rows, which {e}")
-        })?;
+        let rows = self.filled_end;
+        self.limits
+            .check("rows", rows)
+            .map_err(|e| format!("has a value in row {rows} (repeats counted), which {e}"))?;
         let cells = self.done_cells.saturating_add(self.area()).max(self.kept);
         let limit = self.limits.cells;
         self.limits.check("cells", cells).map_err(|e| {
