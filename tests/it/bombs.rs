@@ -307,3 +307,27 @@ fn an_ods_cell_repeated_across_every_column_is_refused() {
     );
     refuses(&path, "cells");
 }
+
+#[test]
+fn one_long_shared_string_shown_in_every_row_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = bomb_path(&dir, "shown-everywhere.xlsx");
+    let sst = repeated(
+        format!("{}<si><t>", sst_head(" count=\"1\" uniqueCount=\"1\"")),
+        b"Do you encrypt? ",
+        2_000,
+        "</t></si></sst>",
+    );
+    let head = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><worksheet xmlns=\"{MAIN_NS}\"><sheetData>"
+    );
+    // 32,000 characters a cell, 100,000 cells: 3.2 GB of text from a few hundred KB.
+    let sheet = repeated(
+        head,
+        b"<row><c t=\"s\"><v>0</v></c></row>",
+        100_000,
+        "</sheetData></worksheet>",
+    );
+    xlsx(&path, &sheet, &[("xl/sharedStrings.xml", &sst)]);
+    refuses(&path, "text_bytes");
+}
