@@ -106,6 +106,16 @@ impl Input {
             _ => Vec::new(),
         };
         let layouts = layouts(&grids, &info, overrides);
+        let without_text: usize = grids.iter().map(|g| g.formulas_without_text).sum();
+        if layouts.is_empty() && without_text > 0 {
+            bail!(
+                "`{}`: found no questions; {without_text} formula cells make text but the file \
+                 stores no text for them (LibreOffice writes such xls files when it converts an \
+                 xlsx); open it, recalculate (LibreOffice: Data > Calculate > Recalculate Hard; \
+                 Excel: Ctrl+Alt+F9) and save it, best as xlsx, or use the original xlsx",
+                path.display()
+            );
+        }
         if layouts.is_empty() {
             bail!(
                 "`{}`: found no questions; name the sheet and columns with --sheet, --question-col, --header-row",

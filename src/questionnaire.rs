@@ -49,6 +49,11 @@ pub struct Grid {
     /// The field delimiter a csv/tsv was read with, so it is written back with the same one;
     /// `None` for workbooks.
     pub delimiter: Option<u8>,
+    /// xls formula cells whose text result is not stored in the file: the formula makes text
+    /// (it concatenates with `&`), but the stored result is a number. LibreOffice writes these
+    /// when it converts an xlsx to xls without recalculating (issue 15, case 14); no reader
+    /// can show their text. 0 for every other format.
+    pub formulas_without_text: usize,
 }
 
 impl Grid {
@@ -270,15 +275,42 @@ fn read_xls(path: &Path, budget: &mut Budget) -> Result<Vec<Grid>, String> {
             .worksheet_range(&name)
             .map_err(|e| sheet_error(&name, e))?;
         let merged = wb.merge_cells_by_sheet_name(&name).unwrap_or_default();
-        grids.push(grid_from_range(
-            budget,
-            &name,
-            hidden,
-            &range,
-            merged_tuples(&merged),
-        )?);
+        let mut grid = grid_from_range(budget, &name, hidden, &range, merged_tuples(&merged))?;
+        // The formulas were parsed with the sheet; a sheet whose formulas cannot be listed
+        // is read as it is.
+        if let Ok(formulas) = wb.worksheet_formula(&name) {
+            grid.formulas_without_text = formulas_without_text(&range, &formulas);
+        }
+        grids.push(grid);
     }
     Ok(grids)
+}
+
+/// Formula cells that make text (`&` outside a string literal) but hold a number, or nothing.
+fn formulas_without_text(values: &Range<Data>, formulas: &Range<String>) -> usize {
+    let (row0, col0) = formulas.start().unwrap_or((0, 0));
+    formulas
+        .used_cells()
+        .filter(|(_, _, formula)| concatenates(formula))
+        .filter(|(r, c, _)| {
+            let at = (
+                row0.saturating_add(u32::try_from(*r).unwrap_or(u32::MAX)),
+                col0.saturating_add(u32::try_from(*c).unwrap_or(u32::MAX)),
+            );
+            matches!(
+                values.get_value(at),
+                None | Some(Data::Empty | Data::Float(_) | Data::Int(_))
+            )
+        })
+        .count()
+}
+
+/// Whether a formula uses the `&` operator (not a `&` inside a "string").
+fn concatenates(formula: &str) -> bool {
+    formula
+        .split('"')
+        .step_by(2)
+        .any(|outside| outside.contains('&'))
 }
 
 /// Ods: calamine itself refuses sheets over 100 million cells (issue 594), so the range is
@@ -451,6 +483,7 @@ impl<'a> GridBuilder<'a> {
             rows: self.rows,
             merged,
             delimiter: None,
+            formulas_without_text: 0,
         }
     }
 }

@@ -143,3 +143,23 @@ fn errors_name_the_file_and_say_why() {
         "{err}"
     );
 }
+
+/// Issue 15, case 14: LibreOffice converting an xlsx to xls stores a number, not the text, as
+/// the result of formulas like `VLOOKUP(...)&""`; the question texts are not in the file, and
+/// the error says so and what to do.
+#[test]
+fn xls_formulas_without_stored_text_are_named_in_the_error() {
+    let path = crate::repo().join("fixtures/questionnaires/lookup-libreoffice.xls");
+    let grids = read(&path, &Limits::default()).expect("readable");
+    let questions = grids.iter().find(|g| g.name == "Questions").unwrap();
+    assert_eq!(questions.formulas_without_text, 6);
+    assert_eq!(questions.cell(1, 0), "Q-01");
+    let err = onrecord::fill::Input::open(&path, &Overrides::default(), &Limits::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("6 formula cells make text but the file stores no text")
+            && err.contains("Recalculate Hard"),
+        "{err}"
+    );
+}
