@@ -26,7 +26,7 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use crate::limits::Limits;
-use crate::workbook::guard;
+use crate::workbook::{biff, guard};
 use anyhow::anyhow;
 use calamine::{Data, DataRef, Ods, Range, Reader, SheetType, SheetVisible, Xls, Xlsb, Xlsx};
 
@@ -143,10 +143,13 @@ const MAX_COLS: u32 = 16_384;
 
 /// Reads every worksheet of an xlsx/xlsm/xls/xlsb/ods workbook, or a csv/tsv as one grid named
 /// after the file stem. Errors name the file: "could not read `path`: <reason>". A zip package
-/// passes [`guard::check_package`] before calamine opens it; every reader stops at `limits`.
+/// passes [`guard::check_package`], an xls [`biff::check_xls`], before calamine opens it; every
+/// reader stops at `limits`.
 pub fn read(path: &Path, limits: &Limits) -> anyhow::Result<Vec<Grid>> {
-    if sniff_container(path).is_ok_and(|c| c == Container::Zip) {
-        guard::check_package(path, limits)?;
+    match sniff_container(path) {
+        Ok(Container::Zip) => guard::check_package(path, limits)?,
+        Ok(Container::Ole) => biff::check_xls(path, limits)?,
+        _ => {}
     }
     read_any(path, limits)
         .map_err(|reason| anyhow!("could not read `{}`: {reason}", path.display()))

@@ -6,6 +6,7 @@
 //! failure never leaves a half-written output, and none of them ever opens the input for
 //! writing.
 
+pub mod biff;
 pub mod guard;
 pub mod xlsx;
 

@@ -331,3 +331,63 @@ fn one_long_shared_string_shown_in_every_row_is_refused() {
     xlsx(&path, &sheet, &[("xl/sharedStrings.xml", &sst)]);
     refuses(&path, "text_bytes");
 }
+
+/// The LibreOffice-made fixture with its records patched in place: `patch` gets each record's
+/// type and body and may rewrite the body.
+fn patched_xls(path: &Path, patch: impl Fn(u16, &mut [u8])) {
+    let mut bytes =
+        std::fs::read(crate::repo().join("fixtures/questionnaires/lookup-libreoffice.xls"))
+            .unwrap();
+    // The workbook stream lies whole after the header here; records are found by their
+    // headers (type, length) at the offsets a record walk from the first BOF gives.
+    let start = bytes
+        .windows(4)
+        .position(|w| w == [0x09, 0x08, 0x10, 0x00])
+        .unwrap();
+    let mut at = start;
+    while at + 4 <= bytes.len() {
+        let typ = u16::from_le_bytes([bytes[at], bytes[at + 1]]);
+        let len = u16::from_le_bytes([bytes[at + 2], bytes[at + 3]]) as usize;
+        if at + 4 + len > bytes.len() {
+            break;
+        }
+        patch(typ, &mut bytes[at + 4..at + 4 + len]);
+        at += 4 + len;
+        if typ == 0x000A && bytes.get(at..at + 2) != Some(&[0x09, 0x08]) {
+            break;
+        }
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn an_xls_declaring_4294967295_rows_is_refused_not_aborted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = bomb_path(&dir, "dimensions.xls");
+    patched_xls(&path, |typ, body| {
+        if typ == 0x0200 && body.len() == 14 {
+            body[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+            body[10..12].copy_from_slice(&u16::MAX.to_le_bytes());
+        }
+    });
+    let run = crate::onrecord(dir.path(), &["fill", "--dry-run", path.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("DIMENSIONS record"), "{}", run.stderr);
+}
+
+#[test]
+fn an_xls_with_cells_at_both_ends_of_the_grid_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = bomb_path(&dir, "span.xls");
+    let moved = std::cell::Cell::new(false);
+    patched_xls(&path, |typ, body| {
+        // One shared-string cell moved to row 65536, column 65536: calamine would fill the
+        // rectangle from A1, 4 billion cells.
+        if typ == 0x00FD && !moved.get() {
+            body[0..4].copy_from_slice(&[0xFF; 4]);
+            moved.set(true);
+        }
+    });
+    assert!(moved.get());
+    refuses(&path, "cells");
+}
