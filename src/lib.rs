@@ -13,7 +13,9 @@
 //! - [`questionnaire`]: read any spreadsheet or csv into grids; detect question layouts.
 //! - [`fill`]: a questionnaire read and detected ([`fill::Input`]), answered; which cells to
 //!   write for each question (writes no file).
-//! - [`workbook`]: write: patch xlsx in place, new xlsx, csv; always atomically.
+//! - [`workbook`]: write: patch xlsx in place, new xlsx, csv; always atomically. Also the
+//!   guards every zip package and xls passes, streaming, before calamine or the patcher
+//!   opens it ([`workbook::guard`], [`workbook::biff`]), so memory is bounded by [`limits`].
 //! - [`report`]: the JSON report and the text that goes into cells.
 //! - [`coverage`]: CI gates over many questionnaires: totals, stale citations, regressions
 //!   against a baseline.

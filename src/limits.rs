@@ -17,6 +17,8 @@ pub struct Limits {
     /// Inflated size of one part (zip entry) of an xlsx/xlsm/xlsb/ods package, counted while
     /// inflating.
     pub part_bytes: u64,
+    /// Parts (zip entries) of one package, as its central directory declares them.
+    pub parts: u64,
     /// Entries of an xlsx shared-string table, declared or found.
     pub shared_strings: u64,
     /// Total text of an xlsx shared-string table, in bytes.
@@ -42,6 +44,7 @@ impl Default for Limits {
         Limits {
             input_bytes: 256 << 20,
             part_bytes: 128 << 20,
+            parts: 10_000,
             shared_strings: 1_000_000,
             shared_string_bytes: 64 << 20,
             rows: 200_000,
@@ -75,11 +78,15 @@ impl std::error::Error for Exceeded {}
 
 impl Limits {
     /// Every limit: its name on the command line and what it bounds.
-    pub const NAMES: [(&'static str, &'static str); 10] = [
+    pub const NAMES: [(&'static str, &'static str); 11] = [
         ("input_bytes", "size on disk of a questionnaire file"),
         (
             "part_bytes",
             "inflated size of one part of an xlsx/xlsm/xlsb/ods package",
+        ),
+        (
+            "parts",
+            "parts (zip entries) of one xlsx/xlsm/xlsb/ods package",
         ),
         (
             "shared_strings",
@@ -107,6 +114,7 @@ impl Limits {
         Some(match name {
             "input_bytes" => &mut self.input_bytes,
             "part_bytes" => &mut self.part_bytes,
+            "parts" => &mut self.parts,
             "shared_strings" => &mut self.shared_strings,
             "shared_string_bytes" => &mut self.shared_string_bytes,
             "rows" => &mut self.rows,

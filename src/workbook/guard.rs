@@ -44,7 +44,13 @@ fn check(path: &Path, limits: &Limits) -> Result<(), String> {
     limits
         .check("input_bytes", size)
         .map_err(|e| format!("the file is {size} bytes, which {e}"))?;
-    let file = File::open(path).map_err(|e| e.to_string())?;
+    let mut file = File::open(path).map_err(|e| e.to_string())?;
+    // The zip crate indexes every entry when it opens a package: count them first.
+    if let Some(parts) = declared_parts(&mut file, size) {
+        limits
+            .check("parts", parts)
+            .map_err(|e| format!("the package declares {parts} parts, which {e}"))?;
+    }
     let Ok(mut archive) = ZipArchive::new(BufReader::new(file)) else {
         return Ok(());
     };
@@ -60,6 +66,38 @@ fn check(path: &Path, limits: &Limits) -> Result<(), String> {
         check_part(entry, limits, &mut totals).map_err(|why| format!("part `{name}` {why}"))?;
     }
     Ok(())
+}
+
+/// The number of entries the package's end-of-central-directory record (or its zip64 record)
+/// declares; `None` when there is none to read, and the zip crate says why.
+fn declared_parts(file: &mut File, size: u64) -> Option<u64> {
+    use std::io::{Seek, SeekFrom};
+    // The record is 22 bytes plus a comment of at most 65535, at the end of the file.
+    let tail_len = size.min(22 + 65_535);
+    file.seek(SeekFrom::Start(size - tail_len)).ok()?;
+    let mut tail = vec![0; tail_len as usize];
+    file.read_exact(&mut tail).ok()?;
+    let at = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| tail[i..i + 4] == *b"PK\x05\x06")?;
+    let u16_at = |i: usize| u16::from_le_bytes([tail[i], tail[i + 1]]);
+    let entries = u16_at(at + 10);
+    if entries != u16::MAX {
+        return Some(u64::from(entries));
+    }
+    // zip64: a 20-byte locator before the record points to the zip64 record.
+    let locator = tail.get(at.checked_sub(20)?..at)?;
+    if locator[..4] != *b"PK\x06\x07" {
+        return Some(u64::from(entries));
+    }
+    let offset = u64::from_le_bytes(locator[8..16].try_into().ok()?);
+    file.seek(SeekFrom::Start(offset)).ok()?;
+    let mut record = [0u8; 40];
+    file.read_exact(&mut record).ok()?;
+    if record[..4] != *b"PK\x06\x06" {
+        return None;
+    }
+    Some(u64::from_le_bytes(record[32..40].try_into().ok()?))
 }
 
 /// What the limits on a whole questionnaire count across its parts.

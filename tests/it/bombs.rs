@@ -391,3 +391,14 @@ fn an_xls_with_cells_at_both_ends_of_the_grid_is_refused() {
     assert!(moved.get());
     refuses(&path, "cells");
 }
+
+#[test]
+fn a_package_of_20000_parts_is_refused_before_they_are_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = bomb_path(&dir, "many-parts.xlsx");
+    let empty = text("");
+    let names: Vec<String> = (0..20_000).map(|i| format!("xl/media/p{i}.bin")).collect();
+    let extra: Vec<Part<'_>> = names.iter().map(|n| (n.as_str(), &empty as _)).collect();
+    xlsx(&path, &sheet_of_string_0(), &extra);
+    refuses(&path, "parts");
+}
