@@ -105,18 +105,21 @@ fn main() {
 /// detect and answer every file (on all cores).
 fn coverage(record: &Path, files: &[std::path::PathBuf]) -> onrecord::coverage::Coverage {
     let engine = Engine::open(record).expect("engine");
-    let inputs = onrecord::coverage::open_all(files, &Default::default()).expect("read");
+    let inputs = onrecord::coverage::open_all(files, &Default::default(), &Default::default())
+        .expect("read");
     let reports = onrecord::coverage::answer_all(&engine, &inputs, || {}).expect("answer");
     onrecord::coverage::Coverage::new(reports)
 }
 
 /// What `onrecord fill` does for an xlsx, through the library: read, detect, answer, patch.
 fn fill_xlsx(engine: &Engine, input: &Path, output: &Path) {
-    let read = onrecord::fill::Input::open(input, &Default::default()).expect("read");
+    let read =
+        onrecord::fill::Input::open(input, &Default::default(), &Default::default()).expect("read");
     let plan =
         onrecord::fill::plan(engine, &read.grids, &read.layouts, false, || {}).expect("plan");
     assert_eq!(plan.rows.len(), 2_000);
-    let patched = onrecord::workbook::xlsx::patch(input, &plan.edits).expect("patch");
+    let patched =
+        onrecord::workbook::xlsx::patch(input, &plan.edits, &Default::default()).expect("patch");
     std::fs::write(output, patched.bytes).expect("write");
 }
 

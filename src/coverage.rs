@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::answer::{Engine, Status};
 use crate::check::normalize_question;
 use crate::fill::Input;
+use crate::limits::Limits;
 use crate::questionnaire::Overrides;
 use crate::record::Answer;
 use crate::report::{Report, Row, Summary, summarize};
@@ -48,8 +49,8 @@ impl Coverage {
 
 /// Reads and detects every file, on all cores; the first unreadable one (in `paths` order) is
 /// the error.
-pub fn open_all(paths: &[PathBuf], overrides: &Overrides) -> Result<Vec<Input>> {
-    in_parallel(paths, |path| Input::open(path, overrides))
+pub fn open_all(paths: &[PathBuf], overrides: &Overrides, limits: &Limits) -> Result<Vec<Input>> {
+    in_parallel(paths, |path| Input::open(path, overrides, limits))
 }
 
 /// Answers every question of every input with one engine, on all cores; reports in input

@@ -12,6 +12,7 @@ use anyhow::{Result, bail};
 
 use crate::answer::{Engine, Outcome, Status};
 use crate::check::normalize_question;
+use crate::limits::Limits;
 use crate::questionnaire::{self, Grid, Layout, ListValidation, Overrides, detect};
 use crate::report::{Report, Row, combined, explanation, spell_answer};
 use crate::workbook::xlsx::{self, CellEdit, SheetInfo};
@@ -137,16 +138,26 @@ pub struct Input {
 
 impl Input {
     /// Reads `path` and detects its questions; a file with none is an error naming it.
-    pub fn open(path: &Path, overrides: &Overrides) -> Result<Input> {
+    pub fn open(path: &Path, overrides: &Overrides, limits: &Limits) -> Result<Input> {
         let kind = kind_of(path)?;
-        let grids = questionnaire::read(path)?;
+        let grids = questionnaire::read(path, limits)?;
         let info = match kind {
-            Kind::Patch => xlsx::inspect(path)?,
+            Kind::Patch => xlsx::inspect(path, limits)?,
             _ => Vec::new(),
         };
         let layouts = layouts(&grids, &info, overrides);
         if let Some(conflict) = layouts.iter().find_map(|l| l.override_conflict.as_ref()) {
             bail!("`{}`: {conflict}", path.display());
+        }
+        let without_text: usize = grids.iter().map(|g| g.formulas_without_text).sum();
+        if layouts.is_empty() && without_text > 0 {
+            bail!(
+                "`{}`: found no questions; {without_text} formula cells make text but the file \
+                 stores no text for them (LibreOffice writes such xls files when it converts an \
+                 xlsx); open it, recalculate (LibreOffice: Data > Calculate > Recalculate Hard; \
+                 Excel: Ctrl+Alt+F9) and save it, best as xlsx, or use the original xlsx",
+                path.display()
+            );
         }
         if layouts.is_empty() {
             bail!(

@@ -14,7 +14,9 @@
 //! - [`questionnaire`]: read any spreadsheet or csv into grids; detect question layouts.
 //! - [`fill`]: a questionnaire read and detected ([`fill::Input`]), answered; which cells to
 //!   write for each question (writes no file).
-//! - [`workbook`]: write: patch xlsx in place, new xlsx, csv, as bytes.
+//! - [`workbook`]: write: patch xlsx in place, new xlsx, csv, as bytes. Also the guards every
+//!   zip package and xls passes, streaming, before calamine or the patcher opens it
+//!   ([`workbook::guard`], [`workbook::biff`]), so memory is bounded by [`limits`].
 //! - [`outputs`]: the one writer of every file: checked against the inputs and each other,
 //!   temporary files created exclusively, renamed into place all together, swept when stale.
 //! - [`limits`]: the bounds on what every reader accepts, overridable by name.

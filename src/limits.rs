@@ -17,16 +17,22 @@ pub struct Limits {
     /// Inflated size of one part (zip entry) of an xlsx/xlsm/xlsb/ods package, counted while
     /// inflating.
     pub part_bytes: u64,
+    /// Parts (zip entries) of one package, as its central directory declares them.
+    pub parts: u64,
     /// Entries of an xlsx shared-string table, declared or found.
     pub shared_strings: u64,
     /// Total text of an xlsx shared-string table, in bytes.
     pub shared_string_bytes: u64,
     /// Rows of one sheet (or csv), counting empty ones inside the used range.
     pub rows: u64,
-    /// Filled cells of one whole questionnaire.
+    /// Cells of one whole questionnaire: the filled ones, and the ones a reader holds for it
+    /// (empty ones left of a filled one, ods repeats expanded).
     pub cells: u64,
     /// Characters of one cell.
     pub cell_chars: u64,
+    /// Bytes of cell text of one whole questionnaire, as read (a shared string counted each
+    /// time a cell shows it, an ods repeat each time it repeats).
+    pub text_bytes: u64,
     /// Size of one record file (`knowledge/*.toml`, `mappings/*.csv`, `thesaurus.txt`, ...).
     pub record_file_bytes: u64,
     /// Size of all record files together.
@@ -38,11 +44,13 @@ impl Default for Limits {
         Limits {
             input_bytes: 256 << 20,
             part_bytes: 128 << 20,
+            parts: 10_000,
             shared_strings: 1_000_000,
             shared_string_bytes: 64 << 20,
             rows: 200_000,
             cells: 2_000_000,
             cell_chars: 32_767,
+            text_bytes: 256 << 20,
             record_file_bytes: 4 << 20,
             record_bytes: 64 << 20,
         }
@@ -70,11 +78,15 @@ impl std::error::Error for Exceeded {}
 
 impl Limits {
     /// Every limit: its name on the command line and what it bounds.
-    pub const NAMES: [(&'static str, &'static str); 9] = [
+    pub const NAMES: [(&'static str, &'static str); 11] = [
         ("input_bytes", "size on disk of a questionnaire file"),
         (
             "part_bytes",
             "inflated size of one part of an xlsx/xlsm/xlsb/ods package",
+        ),
+        (
+            "parts",
+            "parts (zip entries) of one xlsx/xlsm/xlsb/ods package",
         ),
         (
             "shared_strings",
@@ -85,8 +97,15 @@ impl Limits {
             "bytes of text in an xlsx shared-string table",
         ),
         ("rows", "rows of one sheet or csv"),
-        ("cells", "filled cells of one questionnaire"),
+        (
+            "cells",
+            "cells of one questionnaire, filled or held in between",
+        ),
         ("cell_chars", "characters of one cell"),
+        (
+            "text_bytes",
+            "bytes of cell text of one questionnaire, repeats counted",
+        ),
         ("record_file_bytes", "size of one record file"),
         ("record_bytes", "size of all record files together"),
     ];
@@ -95,11 +114,13 @@ impl Limits {
         Some(match name {
             "input_bytes" => &mut self.input_bytes,
             "part_bytes" => &mut self.part_bytes,
+            "parts" => &mut self.parts,
             "shared_strings" => &mut self.shared_strings,
             "shared_string_bytes" => &mut self.shared_string_bytes,
             "rows" => &mut self.rows,
             "cells" => &mut self.cells,
             "cell_chars" => &mut self.cell_chars,
+            "text_bytes" => &mut self.text_bytes,
             "record_file_bytes" => &mut self.record_file_bytes,
             "record_bytes" => &mut self.record_bytes,
             _ => return None,

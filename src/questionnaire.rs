@@ -13,8 +13,9 @@
 //! - Reads only: never writes, creates or modifies a file.
 //! - Never panics on file data; every unreadable input is an error that names the file
 //!   ("could not read \`path\`: reason") and, where it can, says what to do.
-//! - Bounded: a sheet with more than [`MAX_FILLED_CELLS`] filled cells, or a delimited file
-//!   larger than [`MAX_TEXT_BYTES`], is refused instead of exhausting memory or time.
+//! - Bounded: a file past one of its [`Limits`] (size, rows, cells, cell length, text) is
+//!   refused instead of exhausting memory or time; zip packages are checked by
+//!   [`guard::check_package`] before calamine sees them.
 //! - Deterministic: the same grid gives the same layout; ties are broken by fixed rules
 //!   (earliest row; the column nearest the questions).
 //! - Rows and columns are 0-based throughout; reports add 1 for people.
@@ -26,6 +27,7 @@ use std::path::Path;
 
 use crate::delimited;
 use crate::limits::Limits;
+use crate::workbook::{biff, guard};
 use anyhow::anyhow;
 use calamine::{Data, DataRef, Ods, Range, Reader, SheetType, SheetVisible, Xls, Xlsb, Xlsx};
 
@@ -48,6 +50,11 @@ pub struct Grid {
     /// The field delimiter a csv/tsv was read with, so it is written back with the same one;
     /// `None` for workbooks.
     pub delimiter: Option<u8>,
+    /// xls formula cells whose text result is not stored in the file: the formula makes text
+    /// (it concatenates with `&`), but the stored result is a number. LibreOffice writes these
+    /// when it converts an xlsx to xls without recalculating (issue 15, case 14); no reader
+    /// can show their text. 0 for every other format.
+    pub formulas_without_text: usize,
 }
 
 impl Grid {
@@ -129,24 +136,30 @@ pub struct QuestionRow {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-/// A sheet with more filled cells than this is refused: no questionnaire comes near it, and
-/// holding more as `String`s would cost gigabytes.
-pub const MAX_FILLED_CELLS: usize = 2_000_000;
 /// Cells (filled or only styled) streamed from one xlsx/xlsb sheet before giving up; bounds the
-/// time a decompression bomb of empty cells can take.
+/// time a sheet of empty styled cells can take.
 const MAX_SCANNED_CELLS: usize = 20_000_000;
-/// A csv/tsv larger than this is refused (it is read into memory whole).
-pub const MAX_TEXT_BYTES: u64 = 128 * 1024 * 1024;
 /// xlsx sheets with more filled cells than this are not scanned a second time for merges.
-const MERGE_SCAN_MAX_CELLS: usize = 200_000;
-/// The xlsx grid limits; a cell beyond them means a malformed file.
+const MERGE_SCAN_MAX_CELLS: u64 = 200_000;
+/// Excel's grid; a cell beyond it means a malformed file, whatever the limits.
 const MAX_ROWS: u32 = 1_048_576;
 const MAX_COLS: u32 = 16_384;
 
 /// Reads every worksheet of an xlsx/xlsm/xls/xlsb/ods workbook, or a csv/tsv as one grid named
-/// after the file stem. Errors name the file: "could not read `path`: <reason>".
-pub fn read(path: &Path) -> anyhow::Result<Vec<Grid>> {
-    read_any(path).map_err(|reason| anyhow!("could not read `{}`: {reason}", path.display()))
+/// after the file stem. Errors name the file: "could not read `path`: <reason>". A zip package
+/// passes [`guard::check_package`], an xls [`biff::check_xls`], before calamine opens it; every
+/// reader stops at `limits`.
+pub fn read(path: &Path, limits: &Limits) -> anyhow::Result<Vec<Grid>> {
+    // Only a regular file is opened here: opening a FIFO blocks (read_any says what it is).
+    if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        match sniff_container(path) {
+            Ok(Container::Zip | Container::Ods) => guard::check_package(path, limits)?,
+            Ok(Container::Ole(_)) => biff::check_xls(path, limits)?,
+            _ => {}
+        }
+    }
+    read_any(path, limits)
+        .map_err(|reason| anyhow!("could not read `{}`: {reason}", path.display()))
 }
 
 /// What the file is, from its content (extensions lie: customers rename files).
@@ -171,7 +184,7 @@ enum OleKind {
     Unknown,
 }
 
-fn read_any(path: &Path) -> Result<Vec<Grid>, String> {
+fn read_any(path: &Path, limits: &Limits) -> Result<Vec<Grid>, String> {
     // Metadata before opening: opening a FIFO blocks until someone writes to it.
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     if meta.is_dir() {
@@ -187,6 +200,12 @@ fn read_any(path: &Path) -> Result<Vec<Grid>, String> {
     if meta.len() == 0 {
         return Err("the file is empty".into());
     }
+    let size = meta.len();
+    limits
+        .check("input_bytes", size)
+        .map_err(|e| format!("the file is {size} bytes, which {e}"))?;
+    let mut budget = Budget::new(limits);
+    let budget = &mut budget;
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -200,8 +219,8 @@ fn read_any(path: &Path) -> Result<Vec<Grid>, String> {
     let container = sniff_container(path)?;
     if let Some(text) = text {
         return match container {
-            Container::Other if text == "tsv" => read_delimited(path, Some(b'\t')),
-            Container::Other => read_delimited(path, None),
+            Container::Other if text == "tsv" => read_delimited(path, Some(b'\t'), budget),
+            Container::Other => read_delimited(path, None, budget),
             Container::Zip => Err(format!(
                 "it is an xlsx workbook (zip package), not {text} text; rename it to .xlsx"
             )),
@@ -223,7 +242,7 @@ fn read_any(path: &Path) -> Result<Vec<Grid>, String> {
         };
     }
     match (container, ext.as_str()) {
-        (Container::Ods, "ods") => read_ods(path),
+        (Container::Ods, "ods") => read_ods(path, budget),
         (Container::Ods, _) => Err(format!(
             "it is an OpenDocument spreadsheet named .{ext}; rename it to .ods"
         )),
@@ -232,9 +251,9 @@ fn read_any(path: &Path) -> Result<Vec<Grid>, String> {
              if it is an xlsx workbook, rename it to .xlsx"
                 .into(),
         ),
-        (Container::Zip, "xlsb") => read_xlsb(path),
-        (Container::Zip, _) => read_xlsx(path),
-        (Container::Ole(_), "xls") => read_xls(path),
+        (Container::Zip, "xlsb") => read_xlsb(path, budget),
+        (Container::Zip, _) => read_xlsx(path, budget),
+        (Container::Ole(_), "xls") => read_xls(path, budget),
         (Container::Ole(OleKind::Xls), _) => Err(format!(
             "it is a legacy .xls workbook named .{ext}; rename it to .xls"
         )),
@@ -350,11 +369,11 @@ fn worksheets(meta: &[calamine::Sheet]) -> Vec<(String, bool)> {
         .collect()
 }
 
-fn read_xlsx(path: &Path) -> Result<Vec<Grid>, String> {
+fn read_xlsx(path: &Path, budget: &mut Budget) -> Result<Vec<Grid>, String> {
     let mut wb: Xlsx<BufReader<File>> = calamine::open_workbook(path).map_err(explain)?;
     let mut grids = Vec::new();
     for (name, hidden) in worksheets(wb.sheets_metadata()) {
-        let mut builder = GridBuilder::new(&name);
+        let mut builder = GridBuilder::new(&name, budget);
         let mut cells = wb
             .worksheet_cells_reader(&name)
             .map_err(|e| sheet_error(&name, e))?;
@@ -373,11 +392,11 @@ fn read_xlsx(path: &Path) -> Result<Vec<Grid>, String> {
     Ok(grids)
 }
 
-fn read_xlsb(path: &Path) -> Result<Vec<Grid>, String> {
+fn read_xlsb(path: &Path, budget: &mut Budget) -> Result<Vec<Grid>, String> {
     let mut wb: Xlsb<BufReader<File>> = calamine::open_workbook(path).map_err(explain)?;
     let mut grids = Vec::new();
     for (name, hidden) in worksheets(wb.sheets_metadata()) {
-        let mut builder = GridBuilder::new(&name);
+        let mut builder = GridBuilder::new(&name, budget);
         let mut cells = wb
             .worksheet_cells_reader(&name)
             .map_err(|e| sheet_error(&name, e))?;
@@ -388,7 +407,7 @@ fn read_xlsb(path: &Path) -> Result<Vec<Grid>, String> {
     Ok(grids)
 }
 
-fn read_xls(path: &Path) -> Result<Vec<Grid>, String> {
+fn read_xls(path: &Path, budget: &mut Budget) -> Result<Vec<Grid>, String> {
     let mut wb: Xls<BufReader<File>> = calamine::open_workbook(path).map_err(explain)?;
     let mut grids = Vec::new();
     for (name, hidden) in worksheets(wb.sheets_metadata()) {
@@ -396,26 +415,54 @@ fn read_xls(path: &Path) -> Result<Vec<Grid>, String> {
             .worksheet_range(&name)
             .map_err(|e| sheet_error(&name, e))?;
         let merged = wb.merge_cells_by_sheet_name(&name).unwrap_or_default();
-        grids.push(grid_from_range(
-            &name,
-            hidden,
-            &range,
-            merged_tuples(&merged),
-        )?);
+        let mut grid = grid_from_range(budget, &name, hidden, &range, merged_tuples(&merged))?;
+        // The formulas were parsed with the sheet; a sheet whose formulas cannot be listed
+        // is read as it is.
+        if let Ok(formulas) = wb.worksheet_formula(&name) {
+            grid.formulas_without_text = formulas_without_text(&range, &formulas);
+        }
+        grids.push(grid);
     }
     Ok(grids)
 }
 
+/// Formula cells that make text (`&` outside a string literal) but hold a number, or nothing.
+fn formulas_without_text(values: &Range<Data>, formulas: &Range<String>) -> usize {
+    let (row0, col0) = formulas.start().unwrap_or((0, 0));
+    formulas
+        .used_cells()
+        .filter(|(_, _, formula)| concatenates(formula))
+        .filter(|(r, c, _)| {
+            let at = (
+                row0.saturating_add(u32::try_from(*r).unwrap_or(u32::MAX)),
+                col0.saturating_add(u32::try_from(*c).unwrap_or(u32::MAX)),
+            );
+            matches!(
+                values.get_value(at),
+                None | Some(Data::Empty | Data::Float(_) | Data::Int(_))
+            )
+        })
+        .count()
+}
+
+/// Whether a formula uses the `&` operator (not a `&` inside a "string").
+fn concatenates(formula: &str) -> bool {
+    formula
+        .split('"')
+        .step_by(2)
+        .any(|outside| outside.contains('&'))
+}
+
 /// Ods: calamine itself refuses sheets over 100 million cells (issue 594), so the range is
 /// bounded before it reaches us.
-fn read_ods(path: &Path) -> Result<Vec<Grid>, String> {
+fn read_ods(path: &Path, budget: &mut Budget) -> Result<Vec<Grid>, String> {
     let mut wb: Ods<BufReader<File>> = calamine::open_workbook(path).map_err(explain)?;
     let mut grids = Vec::new();
     for (name, hidden) in worksheets(wb.sheets_metadata()) {
         let range = wb
             .worksheet_range(&name)
             .map_err(|e| sheet_error(&name, e))?;
-        grids.push(grid_from_range(&name, hidden, &range, Vec::new())?);
+        grids.push(grid_from_range(budget, &name, hidden, &range, Vec::new())?);
     }
     Ok(grids)
 }
@@ -439,13 +486,14 @@ fn sheet_error(sheet: &str, err: impl std::fmt::Display) -> String {
 }
 
 fn grid_from_range(
+    budget: &mut Budget,
     name: &str,
     hidden: bool,
     range: &Range<Data>,
     merged: Vec<(u32, u32, u32, u32)>,
 ) -> Result<Grid, String> {
     let (row0, col0) = range.start().unwrap_or((0, 0));
-    let mut builder = GridBuilder::new(name);
+    let mut builder = GridBuilder::new(name, budget);
     for (r, c, value) in range.used_cells() {
         // used_cells positions are relative to the range start.
         let row = row0.saturating_add(u32::try_from(r).unwrap_or(u32::MAX));
@@ -465,21 +513,41 @@ fn merged_tuples(dims: &[calamine::Dimensions]) -> Vec<(u32, u32, u32, u32)> {
     merged
 }
 
-/// Collects cells into ragged rows, refusing sheets past the limits.
-struct GridBuilder {
-    name: String,
-    rows: Vec<Vec<String>>,
-    filled: usize,
-    scanned: usize,
+/// What one questionnaire may still hold: the limits, and what its sheets hold so far.
+struct Budget {
+    limits: Limits,
+    /// Cells held: filled ones and the empty ones left of them.
+    cells: u64,
+    text_bytes: u64,
 }
 
-impl GridBuilder {
-    fn new(name: &str) -> Self {
+impl Budget {
+    fn new(limits: &Limits) -> Self {
+        Budget {
+            limits: *limits,
+            cells: 0,
+            text_bytes: 0,
+        }
+    }
+}
+
+/// Collects cells into ragged rows, refusing sheets past the limits.
+struct GridBuilder<'a> {
+    name: String,
+    rows: Vec<Vec<String>>,
+    filled: u64,
+    scanned: usize,
+    budget: &'a mut Budget,
+}
+
+impl<'a> GridBuilder<'a> {
+    fn new(name: &str, budget: &'a mut Budget) -> Self {
         GridBuilder {
             name: name.to_string(),
             rows: Vec::new(),
             filled: 0,
             scanned: 0,
+            budget,
         }
     }
 
@@ -504,15 +572,39 @@ impl GridBuilder {
                 u64::from(col) + 1
             ));
         }
-        self.filled += 1;
-        if self.filled > MAX_FILLED_CELLS {
-            return Err(format!(
-                "sheet `{}` has more than {MAX_FILLED_CELLS} filled cells; it is not a \
-                 questionnaire (copy the question sheet into a new workbook and try again)",
-                self.name
-            ));
-        }
+        let limits = self.budget.limits;
+        let name = &self.name;
+        let number = u64::from(row) + 1;
+        limits
+            .check("rows", number)
+            .map_err(|e| format!("sheet `{name}` has a value in row {number}, which {e}"))?;
+        let chars = text.chars().count() as u64;
+        limits.check("cell_chars", chars).map_err(|e| {
+            format!(
+                "sheet `{name}` has a cell of {chars} characters at row {number}, column {}, \
+                 which {e}",
+                u64::from(col) + 1
+            )
+        })?;
         let (row, col) = (row as usize, col as usize);
+        let held = self.rows.get(row).map_or(0, Vec::len);
+        let added = (col + 1).saturating_sub(held) as u64;
+        self.budget.cells = self.budget.cells.saturating_add(added);
+        limits.check("cells", self.budget.cells).map_err(|e| {
+            format!(
+                "the workbook holds more than {} cells (sheet `{name}`; empty cells left of \
+                 filled ones counted), which {e}",
+                limits.cells
+            )
+        })?;
+        self.budget.text_bytes = self.budget.text_bytes.saturating_add(text.len() as u64);
+        limits.check("text_bytes", self.budget.text_bytes).map_err(|e| {
+            format!(
+                "the workbook holds more than {} bytes of cell text (sheet `{name}`), which {e}",
+                limits.text_bytes
+            )
+        })?;
+        self.filled += 1;
         if self.rows.len() <= row {
             self.rows.resize_with(row + 1, Vec::new);
         }
@@ -531,6 +623,7 @@ impl GridBuilder {
             rows: self.rows,
             merged,
             delimiter: None,
+            formulas_without_text: 0,
         }
     }
 }
@@ -599,27 +692,19 @@ fn format_duration(days: f64) -> String {
 /// csv (delimiter sniffed when `delimiter` is None) or tsv: one grid named after the file stem.
 /// The text is read by [`delimited::parse`], which `workbook::write_delimited` uses again to
 /// write the file back in its own encoding.
-fn read_delimited(path: &Path, delimiter: Option<u8>) -> Result<Vec<Grid>, String> {
-    let mut file = File::open(path).map_err(|e| e.to_string())?;
-    let size = file.metadata().map_err(|e| e.to_string())?.len();
-    if size > MAX_TEXT_BYTES {
-        return Err(format!(
-            "the file is {} MiB; questionnaires over {} MiB are not read",
-            size / (1024 * 1024),
-            MAX_TEXT_BYTES / (1024 * 1024)
-        ));
-    }
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+fn read_delimited(
+    path: &Path,
+    delimiter: Option<u8>,
+    budget: &mut Budget,
+) -> Result<Vec<Grid>, String> {
+    // The size was checked against input_bytes before.
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let parsed = delimited::parse(&bytes, delimiter)?;
-    Limits::default()
-        .check("rows", parsed.rows.len() as u64)
-        .map_err(|e| format!("{} rows {e}", parsed.rows.len()))?;
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut builder = GridBuilder::new(&name);
+    let mut builder = GridBuilder::new(&name, budget);
     for (row, fields) in parsed.rows.into_iter().enumerate() {
         let row = u32::try_from(row).unwrap_or(u32::MAX);
         for (col, field) in fields.into_iter().enumerate() {

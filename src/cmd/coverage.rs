@@ -34,7 +34,7 @@ pub fn run(config: &Config, args: &CoverageArgs) -> Result<Outcome> {
         .as_deref()
         .map(coverage::read_baseline)
         .transpose()?;
-    let inputs = coverage::open_all(&args.files, &args.overrides)?;
+    let inputs = coverage::open_all(&args.files, &args.overrides, &config.limits)?;
     let mut read: Vec<&std::path::Path> = args.files.iter().map(PathBuf::as_path).collect();
     read.extend(args.baseline.as_deref());
     let mut outputs = Outputs::new(&read, args.replace);

@@ -17,7 +17,7 @@ pub struct EvalArgs {
 }
 
 pub fn run(config: &Config, args: &EvalArgs) -> Result<Outcome> {
-    let input = Input::open(&args.file, &args.overrides)?;
+    let input = Input::open(&args.file, &args.overrides, &config.limits)?;
     if input
         .layouts
         .iter()

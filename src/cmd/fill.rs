@@ -24,7 +24,9 @@ pub struct FillArgs {
 }
 
 pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
-    let input = Input::open(&args.file, &args.overrides)?;
+    // The --limit flag comes with another change; until then, the defaults.
+    let limits = &config.limits;
+    let input = Input::open(&args.file, &args.overrides, limits)?;
     let Input {
         kind,
         grids,
@@ -52,7 +54,7 @@ pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
     bar.finish_and_clear();
     let (bytes, skipped) = match kind {
         Kind::Patch => {
-            let patched = xlsx::patch(&args.file, &plan.edits)?;
+            let patched = xlsx::patch(&args.file, &plan.edits, limits)?;
             (patched.bytes, patched.summary.skipped_formula_cells)
         }
         Kind::NewXlsx => (workbook::write_new_xlsx(grids, &plan.edits)?, Vec::new()),

@@ -5,6 +5,8 @@
 //! Every writer returns the bytes of the output; [`crate::outputs`] puts them on disk, so no
 //! writer here ever opens a file for writing.
 
+pub mod biff;
+pub mod guard;
 pub mod xlsx;
 
 use std::collections::BTreeMap;

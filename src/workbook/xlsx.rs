@@ -38,6 +38,9 @@ use quick_xml::events::{BytesStart, Event};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
+use super::guard;
+use crate::limits::{Exceeded, Limits};
+
 // ------------------------------------------------------------------------------------------------
 // Public API
 // ------------------------------------------------------------------------------------------------
@@ -110,8 +113,9 @@ pub struct Patched {
 /// Reads the workbook structure: sheet names in workbook order, their parts (via
 /// `xl/_rels/workbook.xml.rels`), visibility (`state="hidden"`/`"veryHidden"`), and the list
 /// validations of each sheet. A validation whose choices cannot be resolved is left out.
-pub fn inspect(path: &Path) -> Result<Vec<SheetInfo>> {
-    let mut pkg = Package::open(path)?;
+/// The package passes [`guard::check_package`] first.
+pub fn inspect(path: &Path, limits: &Limits) -> Result<Vec<SheetInfo>> {
+    let mut pkg = Package::open(path, limits)?;
     let workbook = read_workbook(&mut pkg)?;
     let mut scans = Vec::with_capacity(workbook.sheets.len());
     for sheet in &workbook.sheets {
@@ -141,9 +145,10 @@ pub fn inspect(path: &Path) -> Result<Vec<SheetInfo>> {
 }
 
 /// The bytes of `input` with the given cells set to text; `input` is only read. When several
-/// edits name the same cell, the last one wins.
-pub fn patch(input: &Path, edits: &[CellEdit]) -> Result<Patched> {
-    let mut pkg = Package::open(input)?;
+/// edits name the same cell, the last one wins. The input passes [`guard::check_package`]
+/// first.
+pub fn patch(input: &Path, edits: &[CellEdit], limits: &Limits) -> Result<Patched> {
+    let mut pkg = Package::open(input, limits)?;
     let workbook = read_workbook(&mut pkg)?;
     let grouped = group_edits(&pkg.label, &workbook, edits)?;
 
@@ -177,8 +182,6 @@ const MAX_ROW: u32 = 1_048_575;
 const MAX_COL: u32 = 16_383;
 /// Excel refuses (asks to "repair") a cell holding more UTF-16 units than this.
 const MAX_CELL_CHARS: usize = 32_767;
-/// A part larger than this decompressed is refused rather than read (zip bombs).
-const MAX_PART_BYTES: u64 = 1 << 30;
 /// Magic number of an OLE2/CFB container: encrypted OOXML and legacy xls files.
 const CFB_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
@@ -579,11 +582,16 @@ struct Package {
     label: String,
     archive: ZipArchive<BufReader<File>>,
     index: HashMap<String, usize>,
+    /// The most bytes one part may inflate to.
+    part_bytes: u64,
 }
 
 impl Package {
-    fn open(path: &Path) -> Result<Package> {
+    /// Opens the package after [`guard::check_package`] has read it (an OLE2 file, which the
+    /// guard lets through, is refused here with its own reason).
+    fn open(path: &Path, limits: &Limits) -> Result<Package> {
         let label = format!("`{}`", path.display());
+        guard::check_package(path, limits)?;
         let mut file =
             File::open(path).with_context(|| format!("{label}: cannot open the file"))?;
         let mut magic = Vec::with_capacity(8);
@@ -613,6 +621,7 @@ impl Package {
             label,
             archive,
             index,
+            part_bytes: limits.part_bytes,
         })
     }
 
@@ -627,12 +636,18 @@ impl Package {
             .archive
             .by_index(index)
             .map_err(|e| anyhow!("{label}: cannot read part `{part}`: {e}"))?;
+        // Counted while inflating: the declared size is not trusted, and neither allocates.
+        let limit = self.part_bytes;
         let mut bytes = Vec::new();
-        file.take(MAX_PART_BYTES + 1)
+        file.take(limit.saturating_add(1))
             .read_to_end(&mut bytes)
             .with_context(|| format!("{label}: cannot read part `{part}` (corrupt zip entry)"))?;
-        if bytes.len() as u64 > MAX_PART_BYTES {
-            bail!("{label}: part `{part}` is larger than {MAX_PART_BYTES} bytes; refusing it");
+        if bytes.len() as u64 > limit {
+            let exceeded = Exceeded {
+                name: "part_bytes",
+                limit,
+            };
+            bail!("{label}: part `{part}` inflates to more than {limit} bytes, which {exceeded}");
         }
         Ok(bytes)
     }

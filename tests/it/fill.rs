@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;
 
+use onrecord::limits::Limits;
 use onrecord::workbook::xlsx::inspect;
 
 use crate::layouts::{CAIQ_LIKE, MERGED_SECTIONS, SIG_LIKE, build, cell, check, merges};
@@ -178,7 +179,10 @@ fn hecvat_is_filled_with_everything_else_intact() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(bytes(&hecvat), before);
-    let (old, new) = (inspect(&hecvat).unwrap(), inspect(&output).unwrap());
+    let (old, new) = (
+        inspect(&hecvat, &Limits::default()).unwrap(),
+        inspect(&output, &Limits::default()).unwrap(),
+    );
     assert_eq!(old.len(), 15);
     assert_eq!(old, new, "sheets, visibility and dropdowns survive");
     let (old, new) = (entries(&hecvat), entries(&output));

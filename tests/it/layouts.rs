@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use calamine::{Data, Reader, open_workbook_auto};
+use onrecord::limits::Limits;
 use onrecord::workbook::xlsx::inspect;
 use rust_xlsxwriter::{DataValidation, Format, Workbook};
 
@@ -360,11 +361,15 @@ pub fn check(dir: &Path, name: &str, tabs: &[Tab]) -> Checked {
     assert_eq!(old, new, "{name}: cells other than the answers changed");
 
     assert_eq!(
-        inspect(&output).unwrap(),
-        inspect(&input).unwrap(),
+        inspect(&output, &Limits::default()).unwrap(),
+        inspect(&input, &Limits::default()).unwrap(),
         "{name}: sheets"
     );
-    for (info, tab) in inspect(&output).unwrap().iter().zip(tabs) {
+    for (info, tab) in inspect(&output, &Limits::default())
+        .unwrap()
+        .iter()
+        .zip(tabs)
+    {
         assert_eq!((info.name.as_str(), info.hidden), (tab.name, tab.hidden));
         let dropdowns = !matches!(tab.dropdown, Dropdown::None);
         assert_eq!(

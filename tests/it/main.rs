@@ -4,6 +4,7 @@
 //! then review the diff like code.
 
 mod ask;
+mod bombs;
 mod check;
 mod coverage;
 mod eval;

@@ -5,6 +5,7 @@ use onrecord::questionnaire::{Grid, ListValidation, Overrides, col_index, col_le
 fn grid(name: &str, rows: &[&[&str]]) -> Grid {
     Grid {
         delimiter: None,
+        formulas_without_text: 0,
         name: name.to_string(),
         hidden: false,
         rows: rows

@@ -72,6 +72,7 @@ fn random_grids_never_panic() {
         let rows = rng.below(30) as usize;
         let grid = Grid {
             delimiter: None,
+            formulas_without_text: 0,
             name: rng
                 .pick(&["Sheet1", "Analyst Evaluation", "Q", ""])
                 .to_string(),

@@ -6,6 +6,7 @@ use std::panic::catch_unwind;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use onrecord::limits::Limits;
 use onrecord::questionnaire::{Layout, Overrides, col_letters, detect, read};
 
 fn data_path(rel: &str) -> Option<PathBuf> {
@@ -34,7 +35,7 @@ fn hecvat_respondent_tabs_are_found_and_helper_sheets_are_not() {
     let Some(path) = data_path("hecvat/HECVAT414.xlsx") else {
         return;
     };
-    let grids = read(&path).expect("HECVAT reads");
+    let grids = read(&path, &Limits::default()).expect("HECVAT reads");
     let respondent = [
         "START HERE",
         "Organization",
@@ -95,7 +96,7 @@ fn question_lists_in_csv_have_their_question_column_found() {
     ];
     for (rel, question_col, id_col, at_least) in cases {
         let Some(path) = data_path(rel) else { continue };
-        let grids = read(&path).expect("csv reads");
+        let grids = read(&path, &Limits::default()).expect("csv reads");
         let l = detect(&grids[0], &[], &Overrides::default()).expect("a questionnaire");
         println!("{rel}: {}", describe(&l));
         assert_eq!(
@@ -127,7 +128,7 @@ fn corpus_workbooks_read_or_fail_cleanly() {
     let mut slow = Vec::new();
     for path in &files {
         let start = Instant::now();
-        let result = catch_unwind(|| read(path))
+        let result = catch_unwind(|| read(path, &Limits::default()))
             .unwrap_or_else(|_| panic!("read panicked on {}", path.display()));
         let name = path
             .file_name()
@@ -177,7 +178,7 @@ fn formats_agree_on_values_visibility_and_merges() {
         let Some(path) = data_path(&format!("xlsx-corpus/calamine/date.{ext}")) else {
             return;
         };
-        let grids = read(&path).expect("date file reads");
+        let grids = read(&path, &Limits::default()).expect("date file reads");
         assert_eq!(grids[0].cell(0, 0), "2021-01-01", "{ext}");
         assert_eq!(
             grids[0].cell(0, 1),
@@ -188,7 +189,7 @@ fn formats_agree_on_values_visibility_and_merges() {
         let Some(path) = data_path(&format!("xlsx-corpus/calamine/any_sheets.{ext}")) else {
             return;
         };
-        let visibility: Vec<_> = read(&path)
+        let visibility: Vec<_> = read(&path, &Limits::default())
             .expect("any_sheets reads")
             .iter()
             .map(|g| (g.name.clone(), g.hidden))
@@ -209,7 +210,7 @@ fn formats_agree_on_values_visibility_and_merges() {
         let Some(path) = data_path(&format!("xlsx-corpus/calamine/merged_range.{ext}")) else {
             return;
         };
-        let grids = read(&path).expect("merged_range reads");
+        let grids = read(&path, &Limits::default()).expect("merged_range reads");
         assert!(
             grids[0].merged.contains(&(0, 2, 1, 3)),
             "{ext}: {:?}",

@@ -420,9 +420,10 @@ pub fn patch(
     input: &Path,
     output: &Path,
     edits: &[onrecord::workbook::xlsx::CellEdit],
+    limits: &onrecord::limits::Limits,
 ) -> anyhow::Result<onrecord::workbook::xlsx::PatchSummary> {
     use onrecord::outputs::{Outputs, Replace};
-    let patched = onrecord::workbook::xlsx::patch(input, edits)?;
+    let patched = onrecord::workbook::xlsx::patch(input, edits, limits)?;
     let mut outputs = Outputs::new(&[input], Replace::Force);
     outputs.claim(output, "the patched workbook")?;
     outputs.set(output, patched.bytes)?;

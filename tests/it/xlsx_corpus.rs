@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::xlsx_common::*;
 use calamine::{Data, Reader, Xlsx, open_workbook};
+use onrecord::limits::Limits;
 use onrecord::workbook::xlsx::{CellEdit, PatchSummary, SheetInfo, inspect};
 
 enum Outcome {
@@ -85,8 +86,10 @@ fn check_patch(input: &Path, sheet: &SheetInfo, edits: &[CellEdit]) -> Result<Ou
     let ext = input.extension().and_then(|e| e.to_str()).unwrap_or("xlsx");
     let output = out_dir.path().join(format!("answered.{ext}"));
     let before_hash = file_hash(input);
-    let result = catch_unwind(AssertUnwindSafe(|| patch(input, &output, edits)))
-        .map_err(|p| format!("patch panicked: {}", panic_message(p)))?;
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        patch(input, &output, edits, &Limits::default())
+    }))
+    .map_err(|p| format!("patch panicked: {}", panic_message(p)))?;
     if file_hash(input) != before_hash {
         return Err("input changed".into());
     }
@@ -218,7 +221,7 @@ fn corpus_patches_cleanly_or_fails_cleanly() {
             .to_string();
         let before = file_hash(path);
         let started = std::time::Instant::now();
-        let info = match catch_unwind(AssertUnwindSafe(|| inspect(path))) {
+        let info = match catch_unwind(AssertUnwindSafe(|| inspect(path, &Limits::default()))) {
             Err(p) => {
                 failures.push(format!("{name}: inspect panicked: {}", panic_message(p)));
                 continue;
@@ -291,7 +294,7 @@ fn hecvat_inspects_and_patches() {
     };
     let path = hecvat.as_path();
     let before = file_hash(path);
-    let sheets = inspect(path).expect("HECVAT inspects");
+    let sheets = inspect(path, &Limits::default()).expect("HECVAT inspects");
     assert_eq!(before, file_hash(path));
     assert_eq!(sheets.len(), 15);
     let total: usize = sheets.iter().map(|s| s.validations.len()).sum();
@@ -366,7 +369,7 @@ fn hecvat_inspects_and_patches() {
     }
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("HECVAT414.answered.xlsx");
-    let summary = patch(path, &out, &edits).unwrap();
+    let summary = patch(path, &out, &edits, &Limits::default()).unwrap();
     assert_eq!(before, file_hash(path));
     println!("all at once: {summary:?}");
     let parts: Vec<String> = edits
@@ -396,6 +399,6 @@ fn hecvat_inspects_and_patches() {
             .any(|e| sheets.iter().any(|s| s.name == e.sheet && &s.part == p))
     });
     assert_only_parts_changed(path, &out, &parts_changed);
-    let again = inspect(&out).unwrap();
+    let again = inspect(&out, &Limits::default()).unwrap();
     assert_eq!(again, sheets, "validations and sheets survive");
 }

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::xlsx_common::*;
 use calamine::{Data, Reader, Xlsx, open_workbook};
+use onrecord::limits::Limits;
 use onrecord::workbook::xlsx::{CellEdit, CellRange, ListValidation, inspect};
 
 fn edit(sheet: &str, row: u32, col: u32, text: &str) -> CellEdit {
@@ -35,7 +36,7 @@ fn text(path: &Path, sheet: &str, row: u32, col: u32) -> String {
 fn run(input: &Path, edits: &[CellEdit]) -> (PathBuf, onrecord::workbook::xlsx::PatchSummary) {
     let out = input.with_file_name("out.xlsx");
     let before = file_hash(input);
-    let summary = patch(input, &out, edits).expect("patch succeeds");
+    let summary = patch(input, &out, edits, &Limits::default()).expect("patch succeeds");
     assert_eq!(before, file_hash(input), "input changed");
     (out, summary)
 }
@@ -291,7 +292,7 @@ fn never_overwrites_formulas() {
     ];
     let out = dir.path().join("out.xlsx");
     let before = file_hash(&input);
-    let summary = patch(&input, &out, &edits).unwrap();
+    let summary = patch(&input, &out, &edits, &Limits::default()).unwrap();
     assert_eq!(before, file_hash(&input));
     assert_eq!(summary.cells_written, 1);
     let skipped: Vec<(u32, u32)> = summary
@@ -309,7 +310,7 @@ fn never_overwrites_formulas() {
 
     // Only formula cells: the sheet is copied raw too.
     let out2 = dir.path().join("out2.xlsx");
-    let summary = patch(&input, &out2, &[edit("Q", 0, 0, "x")]).unwrap();
+    let summary = patch(&input, &out2, &[edit("Q", 0, 0, "x")], &Limits::default()).unwrap();
     assert_eq!(summary.cells_written, 0);
     assert_only_parts_changed(&input, &out2, &[]);
 }
@@ -426,7 +427,7 @@ fn inspects_sheets_and_list_validations() {
         &[],
     );
     let before = file_hash(&path);
-    let info = inspect(&path).unwrap();
+    let info = inspect(&path, &Limits::default()).unwrap();
     assert_eq!(before, file_hash(&path));
     let summary: Vec<(&str, &str, bool)> = info
         .iter()
@@ -461,7 +462,7 @@ fn errors_name_the_file_and_part() {
 
     let not_zip = dir.path().join("notzip.xlsx");
     std::fs::write(&not_zip, b"hello, I am a csv").unwrap();
-    let msg = format!("{:#}", inspect(&not_zip).unwrap_err());
+    let msg = format!("{:#}", inspect(&not_zip, &Limits::default()).unwrap_err());
     assert!(
         msg.contains("notzip.xlsx") && msg.contains("not an xlsx"),
         "{msg}"
@@ -473,7 +474,7 @@ fn errors_name_the_file_and_part() {
     std::fs::write(&cfb, &bytes).unwrap();
     let msg = format!(
         "{:#}",
-        patch(&cfb, &out, &[edit("Q", 0, 0, "x")]).unwrap_err()
+        patch(&cfb, &out, &[edit("Q", 0, 0, "x")], &Limits::default()).unwrap_err()
     );
     assert!(
         msg.contains("locked.xlsx") && msg.contains("password"),
@@ -482,7 +483,7 @@ fn errors_name_the_file_and_part() {
 
     let no_wb = dir.path().join("nowb.xlsx");
     write_zip(&no_wb, &[("hello.txt".into(), b"hi".to_vec())]);
-    let msg = format!("{:#}", inspect(&no_wb).unwrap_err());
+    let msg = format!("{:#}", inspect(&no_wb, &Limits::default()).unwrap_err());
     assert!(
         msg.contains("nowb.xlsx") && msg.contains("xl/workbook.xml"),
         "{msg}"
@@ -503,7 +504,7 @@ fn errors_name_the_file_and_part() {
     ];
     build_xlsx(&bad, &sheets, "", None, &[]);
     let bad_hash = file_hash(&bad);
-    let msg = format!("{:#}", inspect(&bad).unwrap_err());
+    let msg = format!("{:#}", inspect(&bad, &Limits::default()).unwrap_err());
     assert!(
         msg.contains("bad.xlsx")
             && msg.contains("sheet part `xl/worksheets/sheet2.xml` is not well-formed XML at byte"),
@@ -511,19 +512,19 @@ fn errors_name_the_file_and_part() {
     );
     let msg = format!(
         "{:#}",
-        patch(&bad, &out, &[edit("Bad", 0, 0, "x")]).unwrap_err()
+        patch(&bad, &out, &[edit("Bad", 0, 0, "x")], &Limits::default()).unwrap_err()
     );
     assert!(
         msg.contains("sheet part `xl/worksheets/sheet2.xml` is not well-formed XML at byte"),
         "{msg}"
     );
     // The broken sheet is not needed for an edit on the good one.
-    patch(&bad, &out, &[edit("Good", 0, 0, "x")]).unwrap();
+    patch(&bad, &out, &[edit("Good", 0, 0, "x")], &Limits::default()).unwrap();
     std::fs::remove_file(&out).unwrap();
 
     let msg = format!(
         "{:#}",
-        patch(&bad, &out, &[edit("Nope", 0, 0, "x")]).unwrap_err()
+        patch(&bad, &out, &[edit("Nope", 0, 0, "x")], &Limits::default()).unwrap_err()
     );
     assert!(
         msg.contains("bad.xlsx")
@@ -534,19 +535,31 @@ fn errors_name_the_file_and_part() {
 
     let msg = format!(
         "{:#}",
-        patch(&bad, &out, &[edit("Good", 2_000_000, 0, "x")]).unwrap_err()
+        patch(
+            &bad,
+            &out,
+            &[edit("Good", 2_000_000, 0, "x")],
+            &Limits::default()
+        )
+        .unwrap_err()
     );
     assert!(msg.contains("outside Excel's grid"), "{msg}");
 
     let msg = format!(
         "{:#}",
-        patch(&bad, &out, &[edit("Good", 0, 0, &"x".repeat(40_000))]).unwrap_err()
+        patch(
+            &bad,
+            &out,
+            &[edit("Good", 0, 0, &"x".repeat(40_000))],
+            &Limits::default()
+        )
+        .unwrap_err()
     );
     assert!(msg.contains("Good!A1") && msg.contains("32767"), "{msg}");
 
     let msg = format!(
         "{:#}",
-        patch(&bad, &bad, &[edit("Good", 0, 0, "x")]).unwrap_err()
+        patch(&bad, &bad, &[edit("Good", 0, 0, "x")], &Limits::default()).unwrap_err()
     );
     assert!(msg.contains("never writes a file it reads"), "{msg}");
 
@@ -558,10 +571,19 @@ fn errors_name_the_file_and_part() {
     }];
     build_xlsx(&chart, &sheets, "", None, &[]);
     let chart_hash = file_hash(&chart);
-    assert_eq!(inspect(&chart).unwrap()[0].validations, vec![]);
+    assert_eq!(
+        inspect(&chart, &Limits::default()).unwrap()[0].validations,
+        vec![]
+    );
     let msg = format!(
         "{:#}",
-        patch(&chart, &out, &[edit("Chart", 0, 0, "x")]).unwrap_err()
+        patch(
+            &chart,
+            &out,
+            &[edit("Chart", 0, 0, "x")],
+            &Limits::default()
+        )
+        .unwrap_err()
     );
     assert!(msg.contains("chartsheet"), "{msg}");
 
@@ -592,6 +614,7 @@ fn failed_patch_leaves_nothing_behind() {
         &input,
         &out,
         &[edit("Q", 0, 0, "fine"), edit("Missing", 0, 0, "x")],
+        &Limits::default(),
     )
     .unwrap_err();
     assert!(format!("{err:#}").contains("Missing"));
@@ -604,9 +627,15 @@ fn failed_patch_leaves_nothing_behind() {
 
     // An existing output is replaced only by a complete new file.
     std::fs::write(&out, b"previous").unwrap();
-    patch(&input, &out, &[edit("Missing", 0, 0, "x")]).unwrap_err();
+    patch(
+        &input,
+        &out,
+        &[edit("Missing", 0, 0, "x")],
+        &Limits::default(),
+    )
+    .unwrap_err();
     assert_eq!(std::fs::read(&out).unwrap(), b"previous");
-    patch(&input, &out, &[edit("Q", 0, 0, "fine")]).unwrap();
+    patch(&input, &out, &[edit("Q", 0, 0, "fine")], &Limits::default()).unwrap();
     assert_eq!(text(&out, "Q", 0, 0), "fine");
     assert_eq!(dir_listing(&out_dir), vec!["answered.xlsx"]);
     assert_eq!(before, file_hash(&input));
