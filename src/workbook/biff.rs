@@ -202,23 +202,23 @@ fn check_records(stream: &[u8], limits: &Limits) -> Result<(), String> {
             }
             // EOF: the sheet's cells are held as one rectangle.
             0x000A => {
-                if depth == 1 {
-                    if let Some((r0, r1, c0, c1)) = span {
-                        let area = u64::from(r1 - r0 + 1) * u64::from(c1 - c0 + 1);
-                        held = held.saturating_add(area);
-                        let limit = limits.cells;
-                        limits.check("cells", held).map_err(|e| {
-                            format!(
-                                "sheet {} spans rows {}-{} and columns {}-{}, so the workbook \
+                if depth == 1
+                    && let Some((r0, r1, c0, c1)) = span
+                {
+                    let area = u64::from(r1 - r0 + 1) * u64::from(c1 - c0 + 1);
+                    held = held.saturating_add(area);
+                    let limit = limits.cells;
+                    limits.check("cells", held).map_err(|e| {
+                        format!(
+                            "sheet {} spans rows {}-{} and columns {}-{}, so the workbook \
                                  holds more than {limit} cells, which {e}",
-                                sheet - 1,
-                                r0 + 1,
-                                r1 + 1,
-                                c0 + 1,
-                                c1 + 1
-                            )
-                        })?;
-                    }
+                            sheet - 1,
+                            r0 + 1,
+                            r1 + 1,
+                            c0 + 1,
+                            c1 + 1
+                        )
+                    })?;
                 }
                 depth = depth.saturating_sub(1);
             }

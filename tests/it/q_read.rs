@@ -153,7 +153,9 @@ fn errors_name_the_file_and_say_why() {
         "truncated.xlsx",
         &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0],
     );
-    let err = read(truncated.path(), &Limits::default()).expect_err("no workbook").to_string();
+    let err = read(truncated.path(), &Limits::default())
+        .expect_err("no workbook")
+        .to_string();
     assert!(
         err.contains("truncated.xlsx") && err.contains("holding no workbook"),
         "{err}"
