@@ -15,6 +15,7 @@ mod fill_csv;
 mod fill_interop;
 mod gaps;
 mod hostile;
+mod limits_doc;
 mod layouts;
 mod loaders;
 mod q_detect;
