@@ -55,14 +55,32 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
     });
 }
 
-/// 1-based line of a byte offset in `text`.
-pub fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+/// The 1-based lines of byte offsets in one text. Built once per file, each lookup is a binary
+/// search, so placing every control of a large file stays linear in its size.
+pub struct Lines {
+    /// Byte offsets of the text's newlines, ascending.
+    newlines: Vec<usize>,
+    len: usize,
+}
+
+impl Lines {
+    pub fn new(text: &str) -> Lines {
+        Lines {
+            newlines: text
+                .bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+            len: text.len(),
+        }
+    }
+
+    /// 1-based line of a byte offset: one more than the newlines before it.
+    pub fn line_of(&self, offset: usize) -> usize {
+        let end = offset.min(self.len);
+        self.newlines.partition_point(|&i| i < end) + 1
+    }
 }
 
 /// The closest candidate to `wanted` by edit distance, if close enough to be a likely typo.

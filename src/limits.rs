@@ -171,7 +171,12 @@ mod tests {
         assert_eq!((limits.rows, limits.part_bytes), (500, 2 << 20));
         assert!(limits.set("rowz=1").unwrap_err().contains("cell_chars"));
         assert!(limits.set("rows").unwrap_err().contains("NAME=VALUE"));
-        assert!(limits.set("rows=lots").unwrap_err().contains("not a number"));
+        assert!(
+            limits
+                .set("rows=lots")
+                .unwrap_err()
+                .contains("not a number")
+        );
         let err = limits.check("rows", 501).unwrap_err();
         assert_eq!(
             err.to_string(),

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::catalog::{self, Catalog, Entry};
-use crate::diag::{Diagnostic, did_you_mean, line_of};
+use crate::diag::{Diagnostic, Lines, did_you_mean};
 
 pub const KNOWLEDGE_DIR: &str = "knowledge";
 pub const CONTROLS_CSV: &str = "mappings/controls.csv";
@@ -315,18 +315,19 @@ enum RawPhrasing {
 /// Parses one knowledge file. A file that is valid TOML but has bad controls is parsed one
 /// `[[control]]` table at a time, so each bad control is reported and the good ones kept.
 fn parse_knowledge(path: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Control> {
+    let lines = Lines::new(text);
     if let Ok(file) = toml::from_str::<RawFile>(text) {
-        return convert(path, text, 0, file, diagnostics);
+        return convert(path, &lines, 0, file, diagnostics);
     }
     if let Err(err) = toml::from_str::<toml::Table>(text) {
-        diagnostics.push(toml_error(path, text, 0, &err, "TOML syntax error"));
+        diagnostics.push(toml_error(path, &lines, 0, &err, "TOML syntax error"));
         return Vec::new();
     }
     let mut controls = Vec::new();
     for (offset, chunk) in control_chunks(text) {
         match toml::from_str::<RawFile>(chunk) {
-            Ok(file) => controls.extend(convert(path, text, offset, file, diagnostics)),
-            Err(err) => diagnostics.push(toml_error(path, text, offset, &err, "invalid control")),
+            Ok(file) => controls.extend(convert(path, &lines, offset, file, diagnostics)),
+            Err(err) => diagnostics.push(toml_error(path, &lines, offset, &err, "invalid control")),
         }
     }
     controls
@@ -352,14 +353,14 @@ fn control_chunks(text: &str) -> Vec<(usize, &str)> {
 
 fn toml_error(
     path: &str,
-    text: &str,
+    lines: &Lines,
     offset: usize,
     err: &toml::de::Error,
     what: &str,
 ) -> Diagnostic {
     let line = err
         .span()
-        .map(|s| line_of(text, offset + s.start))
+        .map(|s| lines.line_of(offset + s.start))
         .unwrap_or(0);
     let mut message = err.message().trim().replace('\n', " ");
     if message.contains("untagged enum RawPhrasing") {
@@ -382,12 +383,12 @@ fn toml_error(
 
 fn convert(
     path: &str,
-    text: &str,
+    lines: &Lines,
     offset: usize,
     file: RawFile,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Control> {
-    let line = |span: std::ops::Range<usize>| line_of(text, offset + span.start);
+    let line = |span: std::ops::Range<usize>| lines.line_of(offset + span.start);
     let mut controls = Vec::new();
     for raw in file.control {
         let raw = raw.into_inner();
@@ -764,15 +765,16 @@ fn load_mappings(
         return Ok((mappings, cuecs));
     };
     let cuec_col = header.iter().position(|h| h == catalog::CUEC);
-    // Column index → catalog; unknown columns are reported once and their cells skipped.
-    let mut columns: Vec<Option<&Catalog>> = vec![None];
+    // Column index → catalog and its ids (a set: a CUEC catalog may have as many rows as
+    // there are controls); unknown columns are reported once and their cells skipped.
+    let mut columns: Vec<Option<(&Catalog, BTreeSet<&str>)>> = vec![None];
     for key in &header[1..] {
         let found = catalogs.iter().find(|c| &c.key == key);
         if found.is_none() {
             diagnostics.push(Diagnostic::error(CONTROLS_CSV, 1, format!("unknown framework column `{key}`"))
                 .with_hint(Some(format!("add a catalog `{FRAMEWORKS_DIR}/{key}.csv` with columns `id,title`, or remove the column"))));
         }
-        columns.push(found);
+        columns.push(found.map(|c| (c, c.entries.iter().map(|e| e.id.as_str()).collect())));
     }
     let known: BTreeSet<&str> = controls.iter().map(|c| c.id.as_str()).collect();
     // A control may be missing only because its knowledge file failed to load.
@@ -830,8 +832,10 @@ fn load_mappings(
             refs: BTreeMap::new(),
             line,
         };
-        for (cell, catalog) in fields.iter().zip(&columns).skip(1) {
-            let Some(catalog) = catalog else { continue };
+        for (cell, column) in fields.iter().zip(&columns).skip(1) {
+            let Some((catalog, ids)) = column else {
+                continue;
+            };
             let refs: Vec<String> = cell
                 .split(';')
                 .map(str::trim)
@@ -839,11 +843,14 @@ fn load_mappings(
                 .map(String::from)
                 .collect();
             for reference in &refs {
-                if !catalog.contains(reference) {
+                if !ids.contains(reference.as_str()) {
                     diagnostics.push(unknown_ref(line, catalog, reference, &successors));
                 }
             }
-            let valid = refs.into_iter().filter(|r| catalog.contains(r)).collect();
+            let valid = refs
+                .into_iter()
+                .filter(|r| ids.contains(r.as_str()))
+                .collect();
             mapping.refs.insert(catalog.key.clone(), valid);
         }
         mappings.insert(id.clone(), mapping);

@@ -93,3 +93,61 @@ fn stale_reviews_follow_max_age() {
             > lenient.stdout.matches("last reviewed").count()
     );
 }
+
+/// A record of `n` controls, each with two questions, a review date, a row in the matrix and a
+/// CUEC row; a tenth more CUEC rows that no control references (each one a warning).
+fn generated_record(dir: &std::path::Path, n: usize) {
+    use std::fmt::Write;
+    let (mut knowledge, mut matrix, mut cuec) = (
+        String::new(),
+        String::from("control,soc2,iso27001,cuec\n"),
+        String::from("id,area,responsibility\n"),
+    );
+    for i in 0..n {
+        writeln!(
+            knowledge,
+            "[[control]]\nid = \"GEN-{i:05}\"\ntitle = \"Generated control {i}\"\nanswer = \"yes\"\n\
+             statement = \"We do generated thing number {i} for every customer, every day.\"\n\
+             area = \"Area {a}\"\nreviewed = 2026-06-01\n\
+             questions = [\"Do you do generated thing {i}?\", \"Is thing {i} done daily?\"]\n\
+             keywords = [\"gen{i}\"]\n",
+            a = i % 7
+        )
+        .unwrap();
+        writeln!(matrix, "GEN-{i:05},CC6.1;CC7.2,A.8.24,CUEC-{i:05}").unwrap();
+    }
+    for i in 0..n + n / 10 {
+        writeln!(
+            cuec,
+            "CUEC-{i:05},Area {},\"Customer does thing {i}.\"",
+            i % 7
+        )
+        .unwrap();
+    }
+    std::fs::create_dir_all(dir.join("knowledge")).unwrap();
+    std::fs::create_dir_all(dir.join("mappings")).unwrap();
+    std::fs::write(dir.join("knowledge/gen.toml"), knowledge).unwrap();
+    std::fs::write(dir.join("mappings/controls.csv"), matrix).unwrap();
+    std::fs::write(dir.join("mappings/cuec.csv"), cuec).unwrap();
+}
+
+/// Issue 15, case 16: placing each control's line counted the file from its start, and each
+/// reference and unused CUEC row scanned a list, so 10,000 controls took minutes.
+#[test]
+fn ten_thousand_controls_check_in_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    generated_record(dir.path(), 10_000);
+    let started = std::time::Instant::now();
+    let run = onrecord(dir.path(), &["check"]);
+    let took = started.elapsed();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.ends_with("0 errors, 1000 warnings\n"),
+        "{}",
+        run.stdout.lines().last().unwrap_or("")
+    );
+    assert!(
+        took < std::time::Duration::from_secs(20),
+        "check of 10,000 controls took {took:?}"
+    );
+}
