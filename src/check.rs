@@ -47,10 +47,10 @@ pub fn check(loaded: &Loaded, options: &CheckOptions) -> CheckReport {
 /// The record's own thesaurus file, read the way every answering command reads it: a problem
 /// there stops `ask` and `fill`, so it is an error here.
 fn thesaurus_problems(record: &Record, out: &mut Vec<Diagnostic>) {
-    let Ok(text) = std::fs::read_to_string(record.root.join(RECORD_THESAURUS)) else {
+    let Some(text) = &record.thesaurus else {
         return;
     };
-    for (line, message) in record_analyzer(&text).err().unwrap_or_default() {
+    for (line, message) in record_analyzer(text).err().unwrap_or_default() {
         out.push(
             Diagnostic::error(RECORD_THESAURUS, line, message).with_hint(Some(
                 "a line is `term | term | ...` (equivalents) or `broader > term | ...` (kinds)"

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use onrecord::limits::Limits;
 use onrecord::questionnaire::Overrides;
 use onrecord::record::Date;
 
@@ -28,6 +29,10 @@ struct Args {
     /// Pretend today is this date (YYYY-MM-DD), for reproducible staleness checks
     #[arg(long, global = true, hide = true, env = "ONRECORD_TODAY", value_parser = parse_date)]
     today: Option<Date>,
+    /// Raise or lower a bound on what is read, e.g. record_file_bytes=8M (repeatable; names
+    /// in the README)
+    #[arg(long = "limit", global = true, value_name = "NAME=VALUE")]
+    limits: Vec<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -165,6 +170,7 @@ pub struct Config {
     pub format: Format,
     pub quiet: bool,
     pub today: Date,
+    pub limits: Limits,
     pub command: CommandConfig,
 }
 
@@ -189,6 +195,15 @@ pub enum CommandConfig {
 
 pub fn parse() -> Result<Config, clap::Error> {
     let args = Args::try_parse()?;
+    let mut limits = Limits::default();
+    for spec in &args.limits {
+        limits.set(spec).map_err(|message| {
+            <Args as clap::CommandFactory>::command().error(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value for --limit: {message}"),
+            )
+        })?;
+    }
     let command = match args.command {
         Command::Check { max_age } => CommandConfig::Check { max_age },
         Command::Gaps { framework, min } => CommandConfig::Gaps { framework, min },
@@ -252,6 +267,7 @@ pub fn parse() -> Result<Config, clap::Error> {
         format: args.format,
         quiet: args.quiet,
         today: args.today.unwrap_or_else(Date::today),
+        limits,
         command,
     })
 }
