@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::catalog::{self, Catalog, Entry};
-use crate::diag::{Diagnostic, Lines, did_you_mean};
+use crate::diag::{Diagnostic, Lines, Suggester};
 use crate::limits::Limits;
 
 pub const KNOWLEDGE_DIR: &str = "knowledge";
@@ -960,20 +960,25 @@ fn load_mappings(
     let cuec_col = header.iter().position(|h| h == catalog::CUEC);
     // Column index → catalog and its ids (a set: a CUEC catalog may have as many rows as
     // there are controls); unknown columns are reported once and their cells skipped.
-    let mut columns: Vec<Option<(&Catalog, BTreeSet<&str>)>> = vec![None];
+    let mut columns: Vec<Option<Column>> = vec![None];
     for key in &header[1..] {
         let found = catalogs.iter().find(|c| &c.key == key);
         if found.is_none() {
             diagnostics.push(Diagnostic::error(CONTROLS_CSV, 1, format!("unknown framework column `{key}`"))
                 .with_hint(Some(format!("add a catalog `{FRAMEWORKS_DIR}/{key}.csv` with columns `id,title`, or remove the column"))));
         }
-        columns.push(found.map(|c| (c, c.entries.iter().map(|e| e.id.as_str()).collect())));
+        columns.push(found.map(|catalog| Column {
+            catalog,
+            ids: catalog.entries.iter().map(|e| e.id.as_str()).collect(),
+            suggester: Suggester::new(catalog.entries.iter().map(|e| e.id.as_str())),
+        }));
     }
     let known: BTreeSet<&str> = controls.iter().map(|c| c.id.as_str()).collect();
     // A control may be missing only because its knowledge file failed to load.
     let broken_knowledge = diagnostics
         .iter()
         .any(|d| d.path.starts_with(KNOWLEDGE_DIR));
+    let suggest_control = Suggester::new(known.iter().copied());
     let successors = catalog::iso2013_successors();
     for (line, fields) in rows {
         if fields.len() != header.len() {
@@ -990,7 +995,7 @@ fn load_mappings(
             );
         }
         if !known.contains(id.as_str()) {
-            let hint = did_you_mean(id, known.iter().copied()).or_else(|| {
+            let hint = suggest_control.suggest(id).or_else(|| {
                 broken_knowledge.then(|| {
                     "it may be defined in a knowledge file that failed to load: fix that first"
                         .to_string()
@@ -1026,7 +1031,12 @@ fn load_mappings(
             line,
         };
         for (cell, column) in fields.iter().zip(&columns).skip(1) {
-            let Some((catalog, ids)) = column else {
+            let Some(Column {
+                catalog,
+                ids,
+                suggester,
+            }) = column
+            else {
                 continue;
             };
             let refs: Vec<String> = cell
@@ -1037,7 +1047,13 @@ fn load_mappings(
                 .collect();
             for reference in &refs {
                 if !ids.contains(reference.as_str()) {
-                    diagnostics.push(unknown_ref(line, catalog, reference, &successors));
+                    diagnostics.push(unknown_ref(
+                        line,
+                        catalog,
+                        suggester,
+                        reference,
+                        &successors,
+                    ));
                 }
             }
             let valid = refs
@@ -1051,9 +1067,17 @@ fn load_mappings(
     Ok((mappings, cuecs))
 }
 
+/// A column of `controls.csv`: its catalog, the catalog's ids, and hints for wrong ones.
+struct Column<'a> {
+    catalog: &'a Catalog,
+    ids: BTreeSet<&'a str>,
+    suggester: Suggester<'a>,
+}
+
 fn unknown_ref(
     line: usize,
     catalog: &Catalog,
+    suggester: &Suggester,
     reference: &str,
     successors: &BTreeMap<String, Vec<String>>,
 ) -> Diagnostic {
@@ -1062,7 +1086,7 @@ fn unknown_ref(
             "`{reference}` is an ISO 27001:2013 id; its 2022 successor is `{}`",
             new.join("`, `")
         )),
-        _ => did_you_mean(reference, catalog.entries.iter().map(|e| e.id.as_str())),
+        _ => suggester.suggest(reference),
     };
     let what = match catalog.key.as_str() {
         catalog::SOC2 => "SOC 2 criterion".to_string(),
