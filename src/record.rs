@@ -211,7 +211,7 @@ pub fn load(root: &Path, limits: &Limits) -> Result<Loaded> {
     let mut diagnostics = Vec::new();
     let mut files = Vec::new();
     let mut controls = Vec::new();
-    for path in toml_files(&knowledge)? {
+    for path in toml_files(root, &knowledge, &mut diagnostics)? {
         let rel = relative(root, &path);
         if let Some(text) = reader.read(&rel, &mut diagnostics)? {
             controls.extend(parse_knowledge(&rel, &text, &mut diagnostics));
@@ -278,7 +278,16 @@ impl Reader<'_> {
         let context = || format!("could not read `{}`", path.display());
         // Looked at before opening (following links): opening a FIFO blocks until something
         // writes to it, and a device such as /dev/zero never ends.
-        let metadata = std::fs::metadata(&path).with_context(context)?;
+        let metadata = match std::fs::metadata(&path) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound && path.is_symlink() => {
+                diagnostics.push(
+                    Diagnostic::error(rel, 0, "is a link to a file that does not exist")
+                        .with_hint(Some("remove the link or point it at a regular file".into())),
+                );
+                return Ok(None);
+            }
+            found => found.with_context(context)?,
+        };
         if !metadata.is_file() {
             diagnostics.push(not_regular(rel, &metadata));
             return Ok(None);
@@ -425,17 +434,34 @@ fn relative(root: &Path, path: &Path) -> String {
         .replace('\\', "/")
 }
 
-/// Every `*.toml` below `dir`, sorted, skipping hidden entries.
-fn toml_files(dir: &Path) -> Result<Vec<PathBuf>> {
+/// Every `*.toml` below `dir`, sorted, skipping hidden entries. A folder reached again through
+/// a link (a link to a folder above it would otherwise be followed until the path is too long)
+/// is read once, and the link reported.
+fn toml_files(root: &Path, dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
+    let mut visited = BTreeSet::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        let entries = std::fs::read_dir(&dir)
-            .with_context(|| format!("could not list `{}`", dir.display()))?;
-        for entry in entries {
-            let path = entry
-                .with_context(|| format!("could not list `{}`", dir.display()))?
-                .path();
+        let listing = || format!("could not list `{}`", dir.display());
+        if !visited.insert(std::fs::canonicalize(&dir).with_context(listing)?) {
+            diagnostics.push(
+                Diagnostic::warning(
+                    &relative(root, &dir),
+                    0,
+                    "links to a folder that is already read; its files are read once",
+                )
+                .with_hint(Some("remove the link".into())),
+            );
+            continue;
+        }
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(&dir).with_context(listing)? {
+            paths.push(entry.with_context(listing)?.path());
+        }
+        // Sorted, so which of two ways to one folder is read first never depends on the
+        // order the filesystem lists them in.
+        paths.sort();
+        for path in paths {
             let hidden = path
                 .file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with('.'));

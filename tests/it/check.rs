@@ -338,3 +338,39 @@ fn ten_thousand_unknown_controls_get_their_hints_in_seconds() {
         "check of 10,000 unknown controls took {took:?}"
     );
 }
+
+/// A link to a folder above it was followed until the path was too long, reading every file
+/// forty times over; a link to nothing stopped `check` with exit 2.
+#[cfg(unix)]
+#[test]
+fn links_back_up_and_links_to_nothing_are_reported_once() {
+    let dir = clean_record_with_a_syntax_error();
+    let knowledge = dir.path().join("knowledge");
+    std::os::unix::fs::symlink(".", knowledge.join("loop")).unwrap();
+    std::os::unix::fs::symlink("missing.toml", knowledge.join("gone.toml")).unwrap();
+    let run = onrecord_or_hang(dir.path(), &["check"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "knowledge/loop: warning: links to a folder that is already read; its files are read once\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("knowledge/gone.toml: error: is a link to a file that does not exist\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("duplicate control id"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("knowledge/broken.toml:2: error"),
+        "{}",
+        run.stdout
+    );
+}
