@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use onrecord::answer::Engine;
 use onrecord::check::{self, CheckOptions};
 use onrecord::index::SearchIndex;
+use onrecord::limits::Limits;
 use onrecord::record::{self, Date};
 use onrecord::text::Analyzer;
 
@@ -24,7 +25,7 @@ fn main() {
         &format!("check, {made} controls"),
         Duration::from_millis(200),
         || {
-            let loaded = record::load(dir.path()).expect("load");
+            let loaded = record::load(dir.path(), &Limits::default()).expect("load");
             let options = CheckOptions {
                 today: Date::parse("2026-11-23").unwrap(),
                 max_age_days: 365,
@@ -42,7 +43,7 @@ fn main() {
         &format!("index build, {made} controls"),
         Duration::from_millis(1000),
         || {
-            let loaded = record::load(dir.path()).expect("load");
+            let loaded = record::load(dir.path(), &Limits::default()).expect("load");
             let analyzer = Analyzer::new(&[]);
             SearchIndex::build_in_memory(&loaded.record, &analyzer).expect("index");
         },
@@ -254,7 +255,7 @@ fn report(name: &str, target: Duration, mut f: impl FnMut()) -> usize {
 /// Copies `source`'s record into `dest` until it holds at least `wanted` controls; ids get a
 /// `-N` suffix per copy. Returns the number of controls written.
 fn write_large_record(source: &Path, dest: &Path, wanted: usize) -> usize {
-    let loaded = record::load(source).expect("example record");
+    let loaded = record::load(source, &Limits::default()).expect("example record");
     let per_copy = loaded.record.controls.len();
     let copies = wanted.div_ceil(per_copy);
     std::fs::create_dir_all(dest.join("knowledge")).unwrap();

@@ -29,12 +29,13 @@ use crate::catalog;
 use crate::check::{CheckOptions, stale_age};
 use crate::diag::Severity;
 use crate::index::{Origin, SearchIndex, fingerprint};
+use crate::limits::Limits;
 use crate::matcher::{Analysis, Candidate, Matcher, SeenUnit, is_instruction};
 use crate::record::{self, Answer, Control, Owner, Record};
 use crate::text::{Analyzer, record_analyzer};
 
 /// A record's own thesaurus, at the record root.
-pub const RECORD_THESAURUS: &str = "thesaurus.txt";
+pub const RECORD_THESAURUS: &str = record::THESAURUS_TXT;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -194,9 +195,15 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Loads the record at `root`, refusing one with errors, and opens (or builds) its index.
+    /// [`Engine::open_with`] the default limits.
     pub fn open(root: &Path) -> Result<Engine> {
-        let loaded = record::load(root)?;
+        Engine::open_with(root, &Limits::default())
+    }
+
+    /// Loads the record at `root` within `limits`, refusing one with errors, and opens (or
+    /// builds) its index.
+    pub fn open_with(root: &Path, limits: &Limits) -> Result<Engine> {
+        let loaded = record::load(root, limits)?;
         let errors = loaded
             .diagnostics
             .iter()
@@ -209,7 +216,7 @@ impl Engine {
             );
         }
         let thesaurus_path = root.join(RECORD_THESAURUS);
-        let own = std::fs::read_to_string(&thesaurus_path).unwrap_or_default();
+        let own = loaded.record.thesaurus.clone().unwrap_or_default();
         let analyzer = match record_analyzer(&own) {
             Ok(analyzer) => analyzer,
             Err(problems) => {

@@ -5,7 +5,7 @@
 //! overlapping questions, provider-owned controls that name no provider; and the record's
 //! own `thesaurus.txt`, whose problems stop every answering command (errors).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::answer::RECORD_THESAURUS;
 use crate::catalog;
@@ -47,10 +47,10 @@ pub fn check(loaded: &Loaded, options: &CheckOptions) -> CheckReport {
 /// The record's own thesaurus file, read the way every answering command reads it: a problem
 /// there stops `ask` and `fill`, so it is an error here.
 fn thesaurus_problems(record: &Record, out: &mut Vec<Diagnostic>) {
-    let Ok(text) = std::fs::read_to_string(record.root.join(RECORD_THESAURUS)) else {
+    let Some(text) = &record.thesaurus else {
         return;
     };
-    for (line, message) in record_analyzer(&text).err().unwrap_or_default() {
+    for (line, message) in record_analyzer(text).err().unwrap_or_default() {
         out.push(
             Diagnostic::error(RECORD_THESAURUS, line, message).with_hint(Some(
                 "a line is `term | term | ...` (equivalents) or `broader > term | ...` (kinds)"
@@ -122,10 +122,11 @@ fn unused_cuecs(record: &Record, out: &mut Vec<Diagnostic>) {
     let Some(cuec) = record.catalog(catalog::CUEC) else {
         return;
     };
+    let lines = cuec_lines(record);
     for (index, entry) in cuec.entries.iter().enumerate() {
         if !record.cuecs_mentioned.contains(&entry.id) {
             // Rows are kept in file order after the header; the line is found again by id.
-            let line = cuec_line(record, &entry.id).unwrap_or(index + 2);
+            let line = lines.find(&entry.id).unwrap_or(index + 2);
             out.push(
                 Diagnostic::warning(
                     CUEC_CSV,
@@ -140,12 +141,43 @@ fn unused_cuecs(record: &Record, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn cuec_line(record: &Record, id: &str) -> Option<usize> {
-    let (_, text) = record.files.iter().find(|(path, _)| path == CUEC_CSV)?;
-    let prefix = format!("{id},");
-    text.lines()
-        .position(|l| l.trim_start().starts_with(&prefix))
-        .map(|i| i + 1)
+/// The lines of `cuec.csv`, with the first line of each leading field, so each unused row's
+/// line is found without scanning the file again.
+struct CuecLines<'a> {
+    lines: Vec<&'a str>,
+    first: HashMap<&'a str, usize>,
+}
+
+impl CuecLines<'_> {
+    /// 1-based line of the first line starting `{id},`.
+    fn find(&self, id: &str) -> Option<usize> {
+        if id.contains(',') {
+            // Not the first field as split here: look for the whole prefix.
+            let prefix = format!("{id},");
+            return self
+                .lines
+                .iter()
+                .position(|l| l.trim_start().starts_with(&prefix))
+                .map(|i| i + 1);
+        }
+        self.first.get(id).copied()
+    }
+}
+
+fn cuec_lines(record: &Record) -> CuecLines<'_> {
+    let text = record
+        .files
+        .iter()
+        .find(|(path, _)| path == CUEC_CSV)
+        .map_or("", |(_, text)| text.as_str());
+    let lines: Vec<&str> = text.lines().collect();
+    let mut first = HashMap::new();
+    for (i, line) in lines.iter().enumerate() {
+        if let Some((field, _)) = line.trim_start().split_once(',') {
+            first.entry(field).or_insert(i + 1);
+        }
+    }
+    CuecLines { lines, first }
 }
 
 /// Questions are compared without case, punctuation or repeated spaces.

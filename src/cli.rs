@@ -28,11 +28,12 @@ struct Args {
     #[arg(long, short, global = true)]
     quiet: bool,
     /// Pretend today is this date (YYYY-MM-DD), for reproducible staleness checks
-    /// Raise or lower a bound on what is read, e.g. --limit rows=500000 (see README, Limits)
-    #[arg(long = "limit", global = true, value_name = "NAME=VALUE")]
-    limits: Vec<String>,
     #[arg(long, global = true, hide = true, env = "ONRECORD_TODAY", value_parser = parse_date)]
     today: Option<Date>,
+    /// Raise or lower a bound on what is read, e.g. record_file_bytes=8M (repeatable; names
+    /// in the README)
+    #[arg(long = "limit", global = true, value_name = "NAME=VALUE")]
+    limits: Vec<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -173,10 +174,10 @@ pub enum Format {
 
 pub struct Config {
     pub record: PathBuf,
-    pub limits: Limits,
     pub format: Format,
     pub quiet: bool,
     pub today: Date,
+    pub limits: Limits,
     pub command: CommandConfig,
 }
 
@@ -201,6 +202,15 @@ pub enum CommandConfig {
 
 pub fn parse() -> Result<Config, clap::Error> {
     let args = Args::try_parse()?;
+    let mut limits = Limits::default();
+    for spec in &args.limits {
+        limits.set(spec).map_err(|message| {
+            <Args as clap::CommandFactory>::command().error(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value for --limit: {message}"),
+            )
+        })?;
+    }
     let command = match args.command {
         Command::Check { max_age } => CommandConfig::Check { max_age },
         Command::Gaps { framework, min } => CommandConfig::Gaps { framework, min },
@@ -263,21 +273,12 @@ pub fn parse() -> Result<Config, clap::Error> {
             explain,
         },
     };
-    let mut limits = Limits::default();
-    for spec in &args.limits {
-        limits.set(spec).map_err(|message| {
-            clap::Error::raw(
-                clap::error::ErrorKind::ValueValidation,
-                format!("invalid --limit: {message}\n"),
-            )
-        })?;
-    }
     Ok(Config {
         record: args.record,
-        limits,
         format: args.format,
         quiet: args.quiet,
         today: args.today.unwrap_or_else(Date::today),
+        limits,
         command,
     })
 }

@@ -176,10 +176,20 @@ pub struct BaselineRow {
     pub answer: Option<Answer>,
 }
 
-/// Reads a baseline written by `coverage --write-baseline`; errors name the file.
-pub fn read_baseline(path: &Path) -> Result<Baseline> {
+/// Reads a baseline written by `coverage --write-baseline`; errors name the file. It is read
+/// only when it is a regular file within `input_bytes` (a FIFO would block, a device never end).
+pub fn read_baseline(path: &Path, limits: &Limits) -> Result<Baseline> {
+    let shown = path.display();
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("could not read baseline `{shown}`"))?;
+    if !meta.is_file() {
+        anyhow::bail!("baseline `{shown}` is not a regular file; give the baseline's JSON file");
+    }
+    limits
+        .check("input_bytes", meta.len())
+        .with_context(|| format!("baseline `{shown}` is {} bytes", meta.len()))?;
     let text = std::fs::read_to_string(path)
-        .with_context(|| format!("could not read baseline `{}`", path.display()))?;
+        .with_context(|| format!("could not read baseline `{shown}`"))?;
     serde_json::from_str(&text).with_context(|| {
         format!(
             "`{}` is not a coverage baseline (write one with `onrecord coverage --write-baseline`)",

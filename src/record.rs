@@ -5,9 +5,15 @@
 //! Loading never stops at the first bad line: every problem becomes a [`Diagnostic`] and the
 //! valid parts are kept, so `check` reports everything in one run. Only an unreadable record
 //! (no `knowledge/` directory, an I/O error) is an `Err`.
+//!
+//! Every record file is read through one function, [`Reader::read`], within [`Limits`]: it must
+//! be a regular file (never a FIFO, which would block, nor a device, which never ends), of at
+//! most `record_file_bytes`, and all files together at most `record_bytes`. A file that breaks
+//! these, or is not UTF-8, is a diagnostic, not an `Err`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -15,12 +21,15 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::catalog::{self, Catalog, Entry};
-use crate::diag::{Diagnostic, did_you_mean, line_of};
+use crate::diag::{Diagnostic, Lines, Suggester};
+use crate::limits::Limits;
 
 pub const KNOWLEDGE_DIR: &str = "knowledge";
 pub const CONTROLS_CSV: &str = "mappings/controls.csv";
 pub const CUEC_CSV: &str = "mappings/cuec.csv";
 pub const FRAMEWORKS_DIR: &str = "mappings/frameworks";
+/// A record's own thesaurus, at the record root.
+pub const THESAURUS_TXT: &str = "thesaurus.txt";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Answer {
@@ -160,6 +169,8 @@ pub struct Record {
     pub cuecs_mentioned: BTreeSet<String>,
     /// Raw text of every file read, for fingerprinting the index.
     pub files: Vec<(String, String)>,
+    /// The text of `thesaurus.txt`, when the record has one (fingerprinted on its own).
+    pub thesaurus: Option<String>,
 }
 
 impl Record {
@@ -182,9 +193,9 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Loads the record at `root`. Problems in the files are diagnostics; only an unreadable
-/// record is an error.
-pub fn load(root: &Path) -> Result<Loaded> {
+/// Loads the record at `root`, reading its files within `limits`. Problems in the files are
+/// diagnostics; only an unreadable record is an error.
+pub fn load(root: &Path, limits: &Limits) -> Result<Loaded> {
     let knowledge = root.join(KNOWLEDGE_DIR);
     if !knowledge.is_dir() {
         bail!(
@@ -192,14 +203,20 @@ pub fn load(root: &Path) -> Result<Loaded> {
             root.display()
         );
     }
+    let mut reader = Reader {
+        root,
+        limits,
+        total: 0,
+    };
     let mut diagnostics = Vec::new();
     let mut files = Vec::new();
     let mut controls = Vec::new();
-    for path in toml_files(&knowledge)? {
+    for path in toml_files(root, &knowledge, &mut diagnostics)? {
         let rel = relative(root, &path);
-        let text = read_text(&path)?;
-        controls.extend(parse_knowledge(&rel, &text, &mut diagnostics));
-        files.push((rel, text));
+        if let Some(text) = reader.read(&rel, &mut diagnostics)? {
+            controls.extend(parse_knowledge(&rel, &text, &mut diagnostics));
+            files.push((rel, text));
+        }
     }
     check_control_ids(&controls, &mut diagnostics);
     if controls.is_empty() && diagnostics.is_empty() {
@@ -211,11 +228,25 @@ pub fn load(root: &Path) -> Result<Loaded> {
     }
 
     let mut catalogs = vec![catalog::soc2(), catalog::iso27001()];
-    catalogs.push(load_cuec(root, &mut files, &mut diagnostics)?);
-    catalogs.extend(load_extra_catalogs(root, &mut files, &mut diagnostics)?);
+    catalogs.push(load_cuec(&mut reader, &mut files, &mut diagnostics)?);
+    catalogs.extend(load_extra_catalogs(
+        &mut reader,
+        &mut files,
+        &mut diagnostics,
+    )?);
 
-    let (mappings, cuecs_mentioned) =
-        load_mappings(root, &controls, &catalogs, &mut files, &mut diagnostics)?;
+    let (mappings, cuecs_mentioned) = load_mappings(
+        &mut reader,
+        &controls,
+        &catalogs,
+        &mut files,
+        &mut diagnostics,
+    )?;
+    // Not among `files`: the index fingerprints the thesaurus on its own.
+    let thesaurus = match present(root, THESAURUS_TXT) {
+        true => reader.read(THESAURUS_TXT, &mut diagnostics)?,
+        false => None,
+    };
     Ok(Loaded {
         record: Record {
             root: root.to_path_buf(),
@@ -224,13 +255,176 @@ pub fn load(root: &Path) -> Result<Loaded> {
             catalogs,
             cuecs_mentioned,
             files,
+            thesaurus,
         },
         diagnostics,
     })
 }
 
-fn read_text(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("could not read `{}`", path.display()))
+/// Reads record files within the limits, keeping the running total of their sizes.
+struct Reader<'a> {
+    root: &'a Path,
+    limits: &'a Limits,
+    total: u64,
+}
+
+impl Reader<'_> {
+    /// The text of the record file at `rel` (relative to the root), or `None`, with a
+    /// diagnostic, when it is not a regular file or is over a size limit. Text that is not
+    /// UTF-8 is reported at its first bad byte and read on with that byte replaced, so the
+    /// rest of the file is still checked. Only an I/O error is an `Err`.
+    fn read(&mut self, rel: &str, diagnostics: &mut Vec<Diagnostic>) -> Result<Option<String>> {
+        let path = self.root.join(rel);
+        let context = || format!("could not read `{}`", path.display());
+        // Looked at before opening (following links): opening a FIFO blocks until something
+        // writes to it, and a device such as /dev/zero never ends.
+        let metadata = match std::fs::metadata(&path) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound && path.is_symlink() => {
+                diagnostics.push(
+                    Diagnostic::error(rel, 0, "is a link to a file that does not exist")
+                        .with_hint(Some("remove the link or point it at a regular file".into())),
+                );
+                return Ok(None);
+            }
+            found => found.with_context(context)?,
+        };
+        if !metadata.is_file() {
+            diagnostics.push(not_regular(rel, &metadata));
+            return Ok(None);
+        }
+        let limit = self.limits.record_file_bytes;
+        if let Err(exceeded) = self.limits.check("record_file_bytes", metadata.len()) {
+            diagnostics.push(too_big(rel, metadata.len(), &exceeded));
+            return Ok(None);
+        }
+        let file = std::fs::File::open(&path).with_context(context)?;
+        // Swapped for something else since it was looked at: read nothing from it.
+        let opened = file.metadata().with_context(context)?;
+        if !opened.is_file() {
+            diagnostics.push(not_regular(rel, &opened));
+            return Ok(None);
+        }
+        let mut bytes = Vec::new();
+        file.take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .with_context(context)?;
+        let size = bytes.len() as u64;
+        if let Err(exceeded) = self.limits.check("record_file_bytes", size) {
+            // It grew while being read: `size` is only how far the reading went.
+            diagnostics.push(too_big(rel, size, &exceeded));
+            return Ok(None);
+        }
+        let total = self.total.saturating_add(size);
+        if let Err(exceeded) = self.limits.check("record_bytes", total) {
+            diagnostics.push(
+                Diagnostic::error(
+                    rel,
+                    0,
+                    format!(
+                        "brings the record's files to {total} bytes, over the limit {} ({}); the file was not read",
+                        exceeded.name, exceeded.limit
+                    ),
+                )
+                .with_hint(Some(format!(
+                    "make the record smaller, or raise the limit with --limit {}=N",
+                    exceeded.name
+                ))),
+            );
+            return Ok(None);
+        }
+        self.total = total;
+        Ok(Some(decode(rel, bytes, diagnostics)))
+    }
+}
+
+fn not_regular(rel: &str, metadata: &std::fs::Metadata) -> Diagnostic {
+    Diagnostic::error(
+        rel,
+        0,
+        format!("is not a regular file ({})", file_kind(metadata)),
+    )
+    .with_hint(Some("remove it or replace it with a regular file".into()))
+}
+
+fn too_big(rel: &str, size: u64, exceeded: &crate::limits::Exceeded) -> Diagnostic {
+    Diagnostic::error(
+        rel,
+        0,
+        format!(
+            "is {size} bytes, over the limit {} ({})",
+            exceeded.name, exceeded.limit
+        ),
+    )
+    .with_hint(Some(format!(
+        "split the file, or raise the limit with --limit {}=N",
+        exceeded.name
+    )))
+}
+
+/// What a file that is not a regular file is, in words.
+fn file_kind(metadata: &std::fs::Metadata) -> &'static str {
+    let kind = metadata.file_type();
+    if kind.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    "a device or other special file"
+}
+
+/// The bytes as text. Bytes that are not UTF-8 are reported once, at the first one, with its
+/// 1-based line and column (in characters), and replaced by U+FFFD.
+fn decode(rel: &str, bytes: Vec<u8>, diagnostics: &mut Vec<Diagnostic>) -> String {
+    let bytes = match String::from_utf8(bytes) {
+        Ok(text) => return text,
+        Err(err) => err.into_bytes(),
+    };
+    let valid = match std::str::from_utf8(&bytes) {
+        Ok(_) => bytes.len(),
+        Err(err) => err.valid_up_to(),
+    };
+    let before = &bytes[..valid];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    let byte = bytes.get(valid).copied().unwrap_or_default();
+    diagnostics.push(
+        Diagnostic::error(
+            rel,
+            line,
+            format!("not valid UTF-8 (byte 0x{byte:02X} at line {line}, column {column})"),
+        )
+        .with_hint(Some("save the file as UTF-8".into())),
+    );
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Whether anything, even a broken one, is at `rel`: a link to nothing counts as absent.
+fn present(root: &Path, rel: &str) -> bool {
+    !matches!(
+        std::fs::metadata(root.join(rel)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound
+    )
 }
 
 fn relative(root: &Path, path: &Path) -> String {
@@ -240,17 +434,34 @@ fn relative(root: &Path, path: &Path) -> String {
         .replace('\\', "/")
 }
 
-/// Every `*.toml` below `dir`, sorted, skipping hidden entries.
-fn toml_files(dir: &Path) -> Result<Vec<PathBuf>> {
+/// Every `*.toml` below `dir`, sorted, skipping hidden entries. A folder reached again through
+/// a link (a link to a folder above it would otherwise be followed until the path is too long)
+/// is read once, and the link reported.
+fn toml_files(root: &Path, dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
+    let mut visited = BTreeSet::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        let entries = std::fs::read_dir(&dir)
-            .with_context(|| format!("could not list `{}`", dir.display()))?;
-        for entry in entries {
-            let path = entry
-                .with_context(|| format!("could not list `{}`", dir.display()))?
-                .path();
+        let listing = || format!("could not list `{}`", dir.display());
+        if !visited.insert(std::fs::canonicalize(&dir).with_context(listing)?) {
+            diagnostics.push(
+                Diagnostic::warning(
+                    &relative(root, &dir),
+                    0,
+                    "links to a folder that is already read; its files are read once",
+                )
+                .with_hint(Some("remove the link".into())),
+            );
+            continue;
+        }
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(&dir).with_context(listing)? {
+            paths.push(entry.with_context(listing)?.path());
+        }
+        // Sorted, so which of two ways to one folder is read first never depends on the
+        // order the filesystem lists them in.
+        paths.sort();
+        for path in paths {
             let hidden = path
                 .file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with('.'));
@@ -315,18 +526,19 @@ enum RawPhrasing {
 /// Parses one knowledge file. A file that is valid TOML but has bad controls is parsed one
 /// `[[control]]` table at a time, so each bad control is reported and the good ones kept.
 fn parse_knowledge(path: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Control> {
+    let lines = Lines::new(text);
     if let Ok(file) = toml::from_str::<RawFile>(text) {
-        return convert(path, text, 0, file, diagnostics);
+        return convert(path, &lines, 0, file, diagnostics);
     }
     if let Err(err) = toml::from_str::<toml::Table>(text) {
-        diagnostics.push(toml_error(path, text, 0, &err, "TOML syntax error"));
+        diagnostics.push(toml_error(path, &lines, 0, &err, "TOML syntax error"));
         return Vec::new();
     }
     let mut controls = Vec::new();
     for (offset, chunk) in control_chunks(text) {
         match toml::from_str::<RawFile>(chunk) {
-            Ok(file) => controls.extend(convert(path, text, offset, file, diagnostics)),
-            Err(err) => diagnostics.push(toml_error(path, text, offset, &err, "invalid control")),
+            Ok(file) => controls.extend(convert(path, &lines, offset, file, diagnostics)),
+            Err(err) => diagnostics.push(toml_error(path, &lines, offset, &err, "invalid control")),
         }
     }
     controls
@@ -352,14 +564,14 @@ fn control_chunks(text: &str) -> Vec<(usize, &str)> {
 
 fn toml_error(
     path: &str,
-    text: &str,
+    lines: &Lines,
     offset: usize,
     err: &toml::de::Error,
     what: &str,
 ) -> Diagnostic {
     let line = err
         .span()
-        .map(|s| line_of(text, offset + s.start))
+        .map(|s| lines.line_of(offset + s.start))
         .unwrap_or(0);
     let mut message = err.message().trim().replace('\n', " ");
     if message.contains("untagged enum RawPhrasing") {
@@ -382,12 +594,12 @@ fn toml_error(
 
 fn convert(
     path: &str,
-    text: &str,
+    lines: &Lines,
     offset: usize,
     file: RawFile,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Control> {
-    let line = |span: std::ops::Range<usize>| line_of(text, offset + span.start);
+    let line = |span: std::ops::Range<usize>| lines.line_of(offset + span.start);
     let mut controls = Vec::new();
     for raw in file.control {
         let raw = raw.into_inner();
@@ -574,17 +786,19 @@ fn csv_rows(path: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Ro
     rows
 }
 
-/// Optional file: `None` when absent.
+/// Optional file: `None` when absent, or not read (then with a diagnostic).
 fn read_optional(
-    root: &Path,
+    reader: &mut Reader,
     rel: &str,
     files: &mut Vec<(String, String)>,
+    diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<Option<String>> {
-    let path = root.join(rel);
-    if !path.is_file() {
+    if !present(reader.root, rel) {
         return Ok(None);
     }
-    let text = read_text(&path)?;
+    let Some(text) = reader.read(rel, diagnostics)? else {
+        return Ok(None);
+    };
     files.push((rel.to_string(), text.clone()));
     Ok(Some(text))
 }
@@ -613,7 +827,7 @@ fn split_header(
 }
 
 fn load_cuec(
-    root: &Path,
+    reader: &mut Reader,
     files: &mut Vec<(String, String)>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<Catalog> {
@@ -622,7 +836,7 @@ fn load_cuec(
         name: "CUEC".into(),
         entries: Vec::new(),
     };
-    let Some(text) = read_optional(root, CUEC_CSV, files)? else {
+    let Some(text) = read_optional(reader, CUEC_CSV, files, diagnostics)? else {
         return Ok(cuec);
     };
     let rows = csv_rows(CUEC_CSV, &text, diagnostics);
@@ -678,10 +892,11 @@ fn load_cuec(
 
 /// The record's own catalogs, `mappings/frameworks/KEY.csv`, sorted by key.
 fn load_extra_catalogs(
-    root: &Path,
+    reader: &mut Reader,
     files: &mut Vec<(String, String)>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<Vec<Catalog>> {
+    let root = reader.root;
     let dir = root.join(FRAMEWORKS_DIR);
     if !dir.is_dir() {
         return Ok(Vec::new());
@@ -699,7 +914,9 @@ fn load_extra_catalogs(
             .file_stem()
             .map(|s| s.to_string_lossy().to_lowercase())
             .unwrap_or_default();
-        let text = read_text(&path)?;
+        let Some(text) = reader.read(&rel, diagnostics)? else {
+            continue;
+        };
         files.push((rel.clone(), text.clone()));
         if [catalog::SOC2, catalog::ISO27001, catalog::CUEC].contains(&key.as_str()) {
             diagnostics.push(
@@ -737,7 +954,7 @@ fn column_count(path: &str, line: usize, found: usize, expected: usize) -> Diagn
 }
 
 fn load_mappings(
-    root: &Path,
+    reader: &mut Reader,
     controls: &[Control],
     catalogs: &[Catalog],
     files: &mut Vec<(String, String)>,
@@ -745,12 +962,15 @@ fn load_mappings(
 ) -> Result<(BTreeMap<String, Mapping>, BTreeSet<String>)> {
     let mut mappings = BTreeMap::new();
     let mut cuecs = BTreeSet::new();
-    let Some(text) = read_optional(root, CONTROLS_CSV, files)? else {
+    if !present(reader.root, CONTROLS_CSV) {
         diagnostics.push(
             Diagnostic::error(CONTROLS_CSV, 0, "the control matrix is missing").with_hint(Some(
                 "create it with the header `control,soc2,iso27001,cuec`".into(),
             )),
         );
+        return Ok((mappings, cuecs));
+    }
+    let Some(text) = read_optional(reader, CONTROLS_CSV, files, diagnostics)? else {
         return Ok((mappings, cuecs));
     };
     let rows = csv_rows(CONTROLS_CSV, &text, diagnostics);
@@ -764,21 +984,27 @@ fn load_mappings(
         return Ok((mappings, cuecs));
     };
     let cuec_col = header.iter().position(|h| h == catalog::CUEC);
-    // Column index → catalog; unknown columns are reported once and their cells skipped.
-    let mut columns: Vec<Option<&Catalog>> = vec![None];
+    // Column index → catalog and its ids (a set: a CUEC catalog may have as many rows as
+    // there are controls); unknown columns are reported once and their cells skipped.
+    let mut columns: Vec<Option<Column>> = vec![None];
     for key in &header[1..] {
         let found = catalogs.iter().find(|c| &c.key == key);
         if found.is_none() {
             diagnostics.push(Diagnostic::error(CONTROLS_CSV, 1, format!("unknown framework column `{key}`"))
                 .with_hint(Some(format!("add a catalog `{FRAMEWORKS_DIR}/{key}.csv` with columns `id,title`, or remove the column"))));
         }
-        columns.push(found);
+        columns.push(found.map(|catalog| Column {
+            catalog,
+            ids: catalog.entries.iter().map(|e| e.id.as_str()).collect(),
+            suggester: Suggester::new(catalog.entries.iter().map(|e| e.id.as_str())),
+        }));
     }
     let known: BTreeSet<&str> = controls.iter().map(|c| c.id.as_str()).collect();
     // A control may be missing only because its knowledge file failed to load.
     let broken_knowledge = diagnostics
         .iter()
         .any(|d| d.path.starts_with(KNOWLEDGE_DIR));
+    let suggest_control = Suggester::new(known.iter().copied());
     let successors = catalog::iso2013_successors();
     for (line, fields) in rows {
         if fields.len() != header.len() {
@@ -795,7 +1021,7 @@ fn load_mappings(
             );
         }
         if !known.contains(id.as_str()) {
-            let hint = did_you_mean(id, known.iter().copied()).or_else(|| {
+            let hint = suggest_control.suggest(id).or_else(|| {
                 broken_knowledge.then(|| {
                     "it may be defined in a knowledge file that failed to load: fix that first"
                         .to_string()
@@ -830,8 +1056,15 @@ fn load_mappings(
             refs: BTreeMap::new(),
             line,
         };
-        for (cell, catalog) in fields.iter().zip(&columns).skip(1) {
-            let Some(catalog) = catalog else { continue };
+        for (cell, column) in fields.iter().zip(&columns).skip(1) {
+            let Some(Column {
+                catalog,
+                ids,
+                suggester,
+            }) = column
+            else {
+                continue;
+            };
             let refs: Vec<String> = cell
                 .split(';')
                 .map(str::trim)
@@ -839,11 +1072,20 @@ fn load_mappings(
                 .map(String::from)
                 .collect();
             for reference in &refs {
-                if !catalog.contains(reference) {
-                    diagnostics.push(unknown_ref(line, catalog, reference, &successors));
+                if !ids.contains(reference.as_str()) {
+                    diagnostics.push(unknown_ref(
+                        line,
+                        catalog,
+                        suggester,
+                        reference,
+                        &successors,
+                    ));
                 }
             }
-            let valid = refs.into_iter().filter(|r| catalog.contains(r)).collect();
+            let valid = refs
+                .into_iter()
+                .filter(|r| ids.contains(r.as_str()))
+                .collect();
             mapping.refs.insert(catalog.key.clone(), valid);
         }
         mappings.insert(id.clone(), mapping);
@@ -851,9 +1093,17 @@ fn load_mappings(
     Ok((mappings, cuecs))
 }
 
+/// A column of `controls.csv`: its catalog, the catalog's ids, and hints for wrong ones.
+struct Column<'a> {
+    catalog: &'a Catalog,
+    ids: BTreeSet<&'a str>,
+    suggester: Suggester<'a>,
+}
+
 fn unknown_ref(
     line: usize,
     catalog: &Catalog,
+    suggester: &Suggester,
     reference: &str,
     successors: &BTreeMap<String, Vec<String>>,
 ) -> Diagnostic {
@@ -862,7 +1112,7 @@ fn unknown_ref(
             "`{reference}` is an ISO 27001:2013 id; its 2022 successor is `{}`",
             new.join("`, `")
         )),
-        _ => did_you_mean(reference, catalog.entries.iter().map(|e| e.id.as_str())),
+        _ => suggester.suggest(reference),
     };
     let what = match catalog.key.as_str() {
         catalog::SOC2 => "SOC 2 criterion".to_string(),
@@ -874,4 +1124,63 @@ fn unknown_ref(
         ),
     };
     Diagnostic::error(CONTROLS_CSV, line, format!("unknown {what} `{reference}`")).with_hint(hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_that_is_not_utf8_is_placed_at_its_first_bad_byte_and_read_on() {
+        let mut diagnostics = Vec::new();
+        let text = decode(
+            "k.toml",
+            b"a = 1\n# \xc3\xa9t\xe9 \xff\nb = 2\n".to_vec(),
+            &mut diagnostics,
+        );
+        assert_eq!(text, "a = 1\n# \u{e9}t\u{fffd} \u{fffd}\nb = 2\n");
+        assert_eq!(diagnostics.len(), 1);
+        let d = &diagnostics[0];
+        assert_eq!((d.path.as_str(), d.line), ("k.toml", 2));
+        // Column in characters: `#`, space, `é`, `t`, then the bad byte.
+        assert_eq!(d.message, "not valid UTF-8 (byte 0xE9 at line 2, column 5)");
+        assert_eq!(d.hint.as_deref(), Some("save the file as UTF-8"));
+
+        let mut none = Vec::new();
+        assert_eq!(decode("k.toml", b"ok\n".to_vec(), &mut none), "ok\n");
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn the_total_counts_every_file_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a"), "12345").unwrap();
+        std::fs::write(dir.path().join("b"), "123456").unwrap();
+        let limits = Limits {
+            record_bytes: 10,
+            ..Limits::default()
+        };
+        let mut reader = Reader {
+            root: dir.path(),
+            limits: &limits,
+            total: 0,
+        };
+        let mut diagnostics = Vec::new();
+        assert_eq!(
+            reader.read("a", &mut diagnostics).unwrap().as_deref(),
+            Some("12345")
+        );
+        assert_eq!(reader.read("b", &mut diagnostics).unwrap(), None);
+        assert!(
+            diagnostics[0]
+                .message
+                .contains("11 bytes, over the limit record_bytes (10)")
+        );
+        // What was not read is not counted: a smaller file still fits.
+        assert_eq!(
+            reader.read("a", &mut diagnostics).unwrap().as_deref(),
+            Some("12345")
+        );
+        assert_eq!(reader.total, 10);
+    }
 }

@@ -9,7 +9,7 @@ use super::{Level, Outcome, Place, annotation, display_path};
 use crate::cli::{Config, Format};
 
 pub fn run(config: &Config, max_age: i64) -> Result<Outcome> {
-    let loaded = record::load(&config.record)?;
+    let loaded = record::load(&config.record, &config.limits)?;
     let options = CheckOptions {
         today: config.today,
         max_age_days: max_age,

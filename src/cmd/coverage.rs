@@ -32,7 +32,7 @@ pub fn run(config: &Config, args: &CoverageArgs) -> Result<Outcome> {
     let baseline = args
         .baseline
         .as_deref()
-        .map(coverage::read_baseline)
+        .map(|path| coverage::read_baseline(path, &config.limits))
         .transpose()?;
     let inputs = coverage::open_all(&args.files, &args.overrides, &config.limits)?;
     let mut read: Vec<&std::path::Path> = args.files.iter().map(PathBuf::as_path).collect();

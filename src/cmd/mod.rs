@@ -78,7 +78,7 @@ pub fn display_path(record: &Path, rel: &str) -> String {
 /// The engine every answering command uses; with `max_age`, answers citing a control reviewed
 /// longer ago go to review.
 pub fn open_engine(config: &Config, max_age: Option<i64>) -> Result<Engine> {
-    let mut engine = Engine::open(&config.record)?;
+    let mut engine = Engine::open_with(&config.record, &config.limits)?;
     engine.staleness = max_age.map(|days| CheckOptions {
         today: config.today,
         max_age_days: days,

@@ -33,7 +33,7 @@ fn example_record_covers_every_common_criterion() {
 
 #[test]
 fn example_record_is_realistic_in_size_and_honesty() {
-    let loaded = onrecord::record::load(&repo()).expect("load");
+    let loaded = onrecord::record::load(&repo(), &Default::default()).expect("load");
     let controls = &loaded.record.controls;
     assert!((80..=150).contains(&controls.len()), "{}", controls.len());
     let no = controls

@@ -452,3 +452,15 @@ fn a_full_disk_leaves_no_output_and_says_so() {
     assert_eq!(run.stderr.lines().count(), 1, "one message: {}", run.stderr);
     assert_eq!(names, vec!["q.csv"]);
 }
+
+#[test]
+fn a_fifo_baseline_is_refused_not_waited_on() {
+    let (dir, q) = questionnaire();
+    let fifo = dir.path().join("b.json");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let child = spawn(&repo(), &["coverage", s(&q), "--baseline", s(&fifo)]);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not a regular file"), "{stderr}");
+}

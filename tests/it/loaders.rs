@@ -21,7 +21,7 @@ fn write_record(dir: &Path, toml: &str, csv: &str, cuec: &str) {
 fn load_and_check(toml: &str, csv: &str, cuec: &str) {
     let dir = tempfile::tempdir().unwrap();
     write_record(dir.path(), toml, csv, cuec);
-    if let Ok(loaded) = onrecord::record::load(dir.path()) {
+    if let Ok(loaded) = onrecord::record::load(dir.path(), &Default::default()) {
         let options = onrecord::check::CheckOptions {
             today: onrecord::record::Date(20_000),
             max_age_days: 365,
@@ -47,7 +47,7 @@ fn mutate(base: &str, at: usize, len: usize, with: &str) -> String {
 fn the_good_record_is_clean() {
     let dir = tempfile::tempdir().unwrap();
     write_record(dir.path(), GOOD_TOML, GOOD_CSV, GOOD_CUEC);
-    let loaded = onrecord::record::load(dir.path()).unwrap();
+    let loaded = onrecord::record::load(dir.path(), &Default::default()).unwrap();
     assert_eq!(loaded.diagnostics, vec![]);
     assert_eq!(
         loaded.record.controls[0].questions[1].answer,
