@@ -385,8 +385,19 @@ impl Walker for Worksheet {
                 match e.local_name().as_ref() {
                     "row" => self.row = number_attr(e, "r").unwrap_or(self.row + 1),
                     "c" => {
-                        if let Some(row) = cell_row(e) {
+                        if let Some(r) = attr_text(e, "r") {
+                            let (row, _) = parse_cell_ref(&r).ok_or_else(|| bad_ref("cell", &r))?;
                             self.row = row;
+                        }
+                    }
+                    // calamine trusts these: a reversed or out-of-grid merge, or a cell
+                    // reference past XFD1048576, overflows its arithmetic (found by fuzz/).
+                    "mergeCell" => {
+                        let area = attr_text(e, "ref").unwrap_or_default();
+                        let (first, last) = area.split_once(':').unwrap_or((&area, &area));
+                        match (parse_cell_ref(first), parse_cell_ref(last)) {
+                            (Some((r0, c0)), Some((r1, c1))) if r0 <= r1 && c0 <= c1 => {}
+                            _ => return Err(bad_ref("merged range", &area)),
                         }
                     }
                     "v" | "is" => {
@@ -420,16 +431,37 @@ impl Walker for Worksheet {
     }
 }
 
-/// The row number of a `<c r="B12">`.
-fn cell_row(e: &BytesStart<'_>) -> Option<u64> {
+/// The text of attribute `local` (any prefix), unescaped as far as a reference needs.
+fn attr_text(e: &BytesStart<'_>, local: &str) -> Option<String> {
     let attr = e
         .attributes()
         .flatten()
-        .find(|a| a.key.local_name().as_ref() == "r")?;
-    attr.value
-        .trim_start_matches(|c: char| c.is_ascii_alphabetic())
-        .parse()
-        .ok()
+        .find(|a| a.key.local_name().as_ref() == local)?;
+    Some(attr.value.to_string())
+}
+
+/// The 1-based (row, column) of an A1 reference (`$` allowed) inside Excel's grid
+/// (XFD1048576), or None.
+fn parse_cell_ref(text: &str) -> Option<(u64, u64)> {
+    let text = text.trim().replace('$', "");
+    let split = text.find(|c: char| !c.is_ascii_alphabetic())?;
+    let (letters, digits) = text.split_at(split);
+    if letters.is_empty() || letters.len() > 3 || digits.is_empty() || digits.len() > 7 {
+        return None;
+    }
+    let col = letters.bytes().fold(0u64, |n, b| {
+        n * 26 + u64::from(b.to_ascii_uppercase() - b'A' + 1)
+    });
+    let row: u64 = digits.parse().ok().filter(|d: &u64| *d >= 1)?;
+    (col <= 16_384 && row <= 1_048_576).then_some((row, col))
+}
+
+fn bad_ref(what: &str, text: &str) -> String {
+    let shown: String = text.chars().take(40).collect();
+    format!(
+        "has a {what} reference `{shown}` that is not a cell of a spreadsheet (A1 to \
+         XFD1048576); the file is damaged: open it in Excel or LibreOffice and save it again"
+    )
 }
 
 /// An ods `content.xml`: what calamine materialises. It keeps, per `<table:table-row>`, the
@@ -613,5 +645,29 @@ impl Walker for OdsContent {
         totals.cells = self.done_cells;
         totals.text_bytes = self.text_bytes;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_references_inside_the_grid_only() {
+        assert_eq!(parse_cell_ref("A1"), Some((1, 1)));
+        assert_eq!(parse_cell_ref("$b$12"), Some((12, 2)));
+        assert_eq!(parse_cell_ref("XFD1048576"), Some((1_048_576, 16_384)));
+        for bad in [
+            "XFE1",
+            "A1048577",
+            "A0",
+            "Awwwwwwww",
+            "1A",
+            "",
+            "AAAA1",
+            "A",
+        ] {
+            assert_eq!(parse_cell_ref(bad), None, "{bad}");
+        }
     }
 }

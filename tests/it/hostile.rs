@@ -24,14 +24,7 @@ fn s(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
+use crate::xlsx_common::dir_listing as listing;
 
 #[test]
 fn an_existing_output_is_replaced_only_with_force() {
@@ -181,17 +174,18 @@ fn parallel_runs_with_the_same_report_all_succeed() {
             )
         })
         .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    wait_all_succeed(children);
     let text = std::fs::read_to_string(&report).unwrap();
     assert!(text.ends_with("}\n"), "a whole report");
     assert!(!listing(dir.path()).iter().any(|n| n.contains(".onrecord-")));
+}
+
+fn wait_all_succeed(children: Vec<std::process::Child>) {
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+    }
 }
 
 fn spawn(dir: &Path, args: &[&str]) -> std::process::Child {
@@ -228,14 +222,7 @@ fn parallel_fills_right_after_a_record_change_are_identical_and_answered() {
                 spawn(record.path(), &["fill", s(&q), "-o", s(&out), "--quiet"])
             })
             .collect();
-        for child in children {
-            let out = child.wait_with_output().unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
+        wait_all_succeed(children);
         let alone = dir.path().join(format!("alone-{round}.csv"));
         assert_eq!(
             onrecord(record.path(), &["fill", s(&q), "-o", s(&alone)]).code,
@@ -457,7 +444,13 @@ fn a_full_disk_leaves_no_output_and_says_so() {
 fn a_fifo_baseline_is_refused_not_waited_on() {
     let (dir, q) = questionnaire();
     let fifo = dir.path().join("b.json");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
     let child = spawn(&repo(), &["coverage", s(&q), "--baseline", s(&fifo)]);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2));
