@@ -92,11 +92,11 @@ fn parent_dir(path: &Path) -> &Path {
 
 impl Outputs {
     /// Outputs of a command that reads `inputs`.
-    pub fn new(inputs: &[&Path], replace: Replace) -> Outputs {
+    pub fn new(inputs: &[impl AsRef<Path>], replace: Replace) -> Outputs {
         Outputs {
             inputs: inputs
                 .iter()
-                .map(|p| (p.to_path_buf(), identity(p)))
+                .map(|p| (p.as_ref().to_path_buf(), identity(p.as_ref())))
                 .collect(),
             pending: Vec::new(),
             replace,
@@ -209,14 +209,6 @@ impl Outputs {
         }
         failure.map_or(Ok(()), Err)
     }
-}
-
-/// Writes one file on its own, with the same guarantees (no input to protect).
-pub fn write_file(target: &Path, what: &str, bytes: Vec<u8>, replace: Replace) -> Result<()> {
-    let mut outputs = Outputs::new(&[], replace);
-    outputs.claim(target, what)?;
-    outputs.set(target, bytes)?;
-    outputs.commit()
 }
 
 fn check_target(target: &Path, what: &str, replace: Replace) -> Result<()> {

@@ -35,13 +35,14 @@ pub fn run(config: &Config, args: &CoverageArgs) -> Result<Outcome> {
         .map(|path| coverage::read_baseline(path, &config.limits))
         .transpose()?;
     let inputs = coverage::open_all(&args.files, &args.overrides, &config.limits)?;
-    let mut read: Vec<&std::path::Path> = args.files.iter().map(PathBuf::as_path).collect();
-    read.extend(args.baseline.as_deref());
+    let engine = open_engine(config, args.max_age)?;
+    let mut read = super::record_files(&engine);
+    read.extend(args.files.iter().cloned());
+    read.extend(args.baseline.clone());
     let mut outputs = Outputs::new(&read, args.replace);
     if let Some(path) = &args.write_baseline {
         outputs.claim(path, "the baseline")?;
     }
-    let engine = open_engine(config, args.max_age)?;
     let bar = progress(inputs.iter().map(Input::questions).sum(), config.quiet);
     let reports = coverage::answer_all(&engine, &inputs, || bar.inc(1))?;
     bar.finish_and_clear();

@@ -24,7 +24,6 @@ pub struct FillArgs {
 }
 
 pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
-    // The --limit flag comes with another change; until then, the defaults.
     let limits = &config.limits;
     let input = Input::open(&args.file, &args.overrides, limits)?;
     let Input {
@@ -42,13 +41,16 @@ pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
         .clone()
         .unwrap_or_else(|| fill::default_output(&args.file, *kind));
     fill::check_output_name(&args.file, *kind, &output)?;
-    // Every output is checked before any work, and written only when all are ready.
-    let mut outputs = Outputs::new(&[&args.file], args.replace);
+    let engine = super::open_engine(config, args.max_age)?;
+    // Every output is checked against every file read (the record's too) before answering,
+    // and written only when all are ready.
+    let mut read = super::record_files(&engine);
+    read.push(args.file.clone());
+    let mut outputs = Outputs::new(&read, args.replace);
     outputs.claim(&output, "the filled questionnaire")?;
     if let Some(path) = &args.report {
         outputs.claim(path, "the report")?;
     }
-    let engine = super::open_engine(config, args.max_age)?;
     let bar = progress(input.questions(), config.quiet);
     let plan = fill::plan(&engine, grids, layouts, args.overwrite, || bar.inc(1))?;
     bar.finish_and_clear();

@@ -86,6 +86,17 @@ pub fn open_engine(config: &Config, max_age: Option<i64>) -> Result<Engine> {
     Ok(engine)
 }
 
+/// Every file of the engine's record: inputs no output may replace.
+pub fn record_files(engine: &Engine) -> Vec<std::path::PathBuf> {
+    let root = &engine.record.root;
+    engine
+        .record
+        .files
+        .iter()
+        .map(|(rel, _)| root.join(rel))
+        .collect()
+}
+
 /// A progress bar on stderr, only on a terminal and for enough questions to be worth it.
 pub fn progress(total: usize, quiet: bool) -> indicatif::ProgressBar {
     if quiet || total < 50 || !std::io::stderr().is_terminal() {

@@ -457,3 +457,25 @@ fn a_fifo_baseline_is_refused_not_waited_on() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("is not a regular file"), "{stderr}");
 }
+
+#[test]
+fn no_output_may_replace_a_record_file() {
+    let record = copy_example();
+    let (_dir, q) = questionnaire();
+    let matrix = record.path().join("mappings/controls.csv");
+    let original = std::fs::read(&matrix).unwrap();
+    for args in [
+        vec!["fill", s(&q), "--report", s(&matrix), "--force"],
+        vec!["fill", s(&q), "-o", s(&matrix), "--force"],
+        vec!["coverage", s(&q), "--write-baseline", s(&matrix), "--force"],
+    ] {
+        let run = onrecord(record.path(), &args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("would overwrite the input"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(std::fs::read(&matrix).unwrap(), original);
+}
