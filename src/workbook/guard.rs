@@ -35,9 +35,39 @@ const RUN_SLACK: u64 = 1 << 20;
 /// Refuses `path` when it, or one of its parts, is past a limit. "could not read `path`: part
 /// `xl/sharedStrings.xml` declares 4294967295 strings, which exceeds the limit shared_strings
 /// (1000000); if the file is genuine, raise it with --limit shared_strings=N".
+///
+/// A package is walked once per process: reading, inspecting and patching one questionnaire
+/// each ask, and the same file (same size and modification time) under the same limits
+/// passed already.
 pub fn check_package(path: &Path, limits: &Limits) -> anyhow::Result<()> {
-    check(path, limits).map_err(|reason| anyhow!("could not read `{}`: {reason}", path.display()))
+    let stamp = std::fs::metadata(path).ok().map(|meta| Stamp {
+        path: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        len: meta.len(),
+        modified: meta.modified().ok(),
+        limits: *limits,
+    });
+    let seen = |stamp: &Stamp| CHECKED.lock().is_ok_and(|list| list.contains(stamp));
+    if stamp.as_ref().is_some_and(seen) {
+        return Ok(());
+    }
+    check(path, limits)
+        .map_err(|reason| anyhow!("could not read `{}`: {reason}", path.display()))?;
+    if let (Some(stamp), Ok(mut list)) = (stamp, CHECKED.lock()) {
+        list.push(stamp);
+    }
+    Ok(())
 }
+
+/// A package that passed, as it was when it passed.
+#[derive(PartialEq)]
+struct Stamp {
+    path: std::path::PathBuf,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    limits: Limits,
+}
+
+static CHECKED: std::sync::Mutex<Vec<Stamp>> = std::sync::Mutex::new(Vec::new());
 
 fn check(path: &Path, limits: &Limits) -> Result<(), String> {
     let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
