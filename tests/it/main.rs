@@ -11,6 +11,7 @@ mod eval_command;
 mod example;
 mod fill;
 mod fill_interop;
+mod fuzz_regressions;
 mod gaps;
 mod layouts;
 mod loaders;
