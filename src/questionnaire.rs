@@ -166,14 +166,14 @@ fn read_any(path: &Path) -> Result<Vec<Grid>, String> {
         .unwrap_or("")
         .to_ascii_lowercase();
     match (sniff_container(path)?, ext.as_str()) {
-        (Container::Zip, "ods") => read_ods(path),
-        (Container::Zip, "xlsb") => read_xlsb(path),
-        (Container::Zip, _) => read_xlsx(path),
+        (Container::Zip, "ods") => guarded(|| read_ods(path)),
+        (Container::Zip, "xlsb") => guarded(|| read_xlsb(path)),
+        (Container::Zip, _) => guarded(|| read_xlsx(path)),
         (Container::Ole, "xlsx" | "xlsm" | "xlsb") => Err(
             "the workbook is encrypted (password-protected); save an unprotected copy and try again"
                 .into(),
         ),
-        (Container::Ole, _) => read_xls(path),
+        (Container::Ole, _) => guarded(|| read_xls(path)),
         (Container::Other, "csv" | "txt") => read_delimited(path, None),
         (Container::Other, "tsv" | "tab") => read_delimited(path, Some(b'\t')),
         (Container::Other, "xlsx" | "xlsm" | "xlsb" | "xls" | "ods") => Err(format!(
@@ -184,6 +184,18 @@ fn read_any(path: &Path) -> Result<Vec<Grid>, String> {
             "unsupported file type `.{ext}`; expected xlsx, xlsm, xls, xlsb, ods, csv or tsv"
         )),
     }
+}
+
+/// Runs a calamine reader, a panic inside it becoming a reason. calamine trusts parts of a
+/// workbook: it multiplies a cell reference such as `A1` into a `u32` unchecked, so
+/// `<c r="Awwwwwwww"/>` panics wherever overflow checks are on (found by `fuzz/`; kept in
+/// `fuzz/regressions/`). A malformed file is an error naming it, never a crash.
+fn guarded(
+    read: impl FnOnce() -> Result<Vec<Grid>, String> + std::panic::UnwindSafe,
+) -> Result<Vec<Grid>, String> {
+    std::panic::catch_unwind(read).unwrap_or_else(|_| {
+        Err("the workbook is malformed: the spreadsheet reader failed on it".into())
+    })
 }
 
 fn sniff_container(path: &Path) -> Result<Container, String> {
