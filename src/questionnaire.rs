@@ -242,7 +242,7 @@ fn read_any(path: &Path, limits: &Limits) -> Result<Vec<Grid>, String> {
         };
     }
     match (container, ext.as_str()) {
-        (Container::Ods, "ods") => read_ods(path, budget),
+        (Container::Ods, "ods") => guarded(|| read_ods(path, budget)),
         (Container::Ods, _) => Err(format!(
             "it is an OpenDocument spreadsheet named .{ext}; rename it to .ods"
         )),
@@ -251,9 +251,9 @@ fn read_any(path: &Path, limits: &Limits) -> Result<Vec<Grid>, String> {
              if it is an xlsx workbook, rename it to .xlsx"
                 .into(),
         ),
-        (Container::Zip, "xlsb") => read_xlsb(path, budget),
-        (Container::Zip, _) => read_xlsx(path, budget),
-        (Container::Ole(_), "xls") => read_xls(path, budget),
+        (Container::Zip, "xlsb") => guarded(|| read_xlsb(path, budget)),
+        (Container::Zip, _) => guarded(|| read_xlsx(path, budget)),
+        (Container::Ole(_), "xls") => guarded(|| read_xls(path, budget)),
         (Container::Ole(OleKind::Xls), _) => Err(format!(
             "it is a legacy .xls workbook named .{ext}; rename it to .xls"
         )),
@@ -279,6 +279,18 @@ fn read_any(path: &Path, limits: &Limits) -> Result<Vec<Grid>, String> {
 /// The OpenDocument `mimetype` entry: first in the package and stored uncompressed, so it is
 /// read from the local header without a zip library.
 const ODS_MIMETYPE: &[u8] = b"application/vnd.oasis.opendocument.spreadsheet";
+
+/// Runs a calamine reader, a panic inside it becoming a reason: the last line of defence.
+/// calamine trusts parts of a workbook (it multiplies a cell reference such as `A1` into a
+/// `u32` unchecked, so `<c r="Awwwwwwww"/>` panics wherever overflow checks are on; found by
+/// `fuzz/`, kept in `fuzz/regressions/`). The guard refuses the cases found; anything else
+/// is still an error naming the file, never a crash.
+fn guarded(read: impl FnOnce() -> Result<Vec<Grid>, String>) -> Result<Vec<Grid>, String> {
+    // A failed read leaves nothing behind: the budget it counted into is dropped with it.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
+        Err("the workbook is malformed: the spreadsheet reader failed on it".into())
+    })
+}
 
 fn sniff_container(path: &Path) -> Result<Container, String> {
     let mut head = [0u8; 128];

@@ -13,6 +13,7 @@ mod example;
 mod fill;
 mod fill_csv;
 mod fill_interop;
+mod fuzz_regressions;
 mod gaps;
 mod hostile;
 mod layouts;
