@@ -93,7 +93,10 @@ fn check(path: &Path, limits: &Limits) -> Result<(), String> {
         let Ok(entry) = archive.by_index(index) else {
             continue;
         };
-        check_part(entry, limits, &mut totals).map_err(|why| format!("part `{name}` {why}"))?;
+        let lower = name.to_ascii_lowercase();
+        let sheet_name = lower.ends_with(".xml") && lower.contains("sheet");
+        check_part(entry, sheet_name, limits, &mut totals)
+            .map_err(|why| format!("part `{name}` {why}"))?;
     }
     Ok(())
 }
@@ -139,9 +142,15 @@ struct Totals {
     text_bytes: u64,
 }
 
-/// Inflates one part to its end, walking it when it is XML; `Err` is the reason, without the
-/// part's name.
-fn check_part(entry: impl Read, limits: &Limits, totals: &mut Totals) -> Result<(), String> {
+/// Inflates one part to its end, walking it when it is XML, or named like a sheet's XML
+/// (`sheet_name`: calamine's lenient parser reads a worksheet that starts with junk, or with
+/// no `<worksheet>` root, too); `Err` is the reason, without the part's name.
+fn check_part(
+    entry: impl Read,
+    sheet_name: bool,
+    limits: &Limits,
+    totals: &mut Totals,
+) -> Result<(), String> {
     let counter = Counter {
         inner: entry,
         read: 0,
@@ -152,7 +161,7 @@ fn check_part(entry: impl Read, limits: &Limits, totals: &mut Totals) -> Result<
     };
     let mut input = BufReader::with_capacity(64 << 10, counter);
     let walked = match looks_like_xml(&mut input) {
-        Ok(true) => walk(&mut input, limits, totals),
+        Ok(xml) if xml || sheet_name => walk(&mut input, sheet_name, limits, totals),
         _ => Ok(()),
     };
     // The rest is inflated and counted, whatever the walk found or where it stopped.
@@ -229,18 +238,25 @@ enum Kind {
     SharedStrings,
     Worksheet,
     OdsContent,
+    /// Any other XML part: walked as a worksheet, without the run limit.
+    Other,
 }
 
 /// Walks an XML part; a part of another kind, or one quick-xml cannot parse, is left to the
 /// caller to drain (`Ok`).
 fn walk<R: Read>(
     input: &mut BufReader<Counter<R>>,
+    sheet_name: bool,
     limits: &Limits,
     totals: &mut Totals,
 ) -> Result<(), String> {
     let mut reader = Reader::from_reader(input);
     let mut buf = Vec::with_capacity(1024);
-    let kind = loop {
+    // The root says the kind. A part named like a sheet with another root is walked as a
+    // worksheet all the same (calamine finds a sheet's elements wherever they stand), without
+    // the run limit, which only the three kinds' text can be held to; any other part is only
+    // inflated and counted.
+    let (kind, first) = loop {
         buf.clear();
         match reader.read_event_into(&mut buf) {
             Ok(Event::Start(e) | Event::Empty(e)) => {
@@ -248,6 +264,7 @@ fn walk<R: Read>(
                     "sst" => Kind::SharedStrings,
                     "worksheet" => Kind::Worksheet,
                     "document-content" => Kind::OdsContent,
+                    _ if sheet_name => break (Kind::Other, Some(Event::Empty(e.into_owned()))),
                     _ => return Ok(()),
                 };
                 if let Kind::SharedStrings = kind {
@@ -259,26 +276,31 @@ fn walk<R: Read>(
                         }
                     }
                 }
-                break kind;
+                break (kind, None);
             }
             Ok(Event::Eof) | Err(_) => return Ok(()),
             Ok(_) => {}
         }
     };
-    let run_bytes = limits
-        .cell_chars
-        .saturating_mul(4)
-        .saturating_add(RUN_SLACK);
-    let cell_chars = Exceeded {
-        name: "cell_chars",
-        limit: limits.cell_chars,
-    };
-    reader.get_mut().get_mut().run_limit = Some((run_bytes, cell_chars));
+    if !matches!(kind, Kind::Other) {
+        let run_bytes = limits
+            .cell_chars
+            .saturating_mul(4)
+            .saturating_add(RUN_SLACK);
+        let cell_chars = Exceeded {
+            name: "cell_chars",
+            limit: limits.cell_chars,
+        };
+        reader.get_mut().get_mut().run_limit = Some((run_bytes, cell_chars));
+    }
     let mut walker: Box<dyn Walker> = match kind {
         Kind::SharedStrings => Box::new(SharedStrings::new(limits)),
-        Kind::Worksheet => Box::new(Worksheet::new(limits)),
+        Kind::Worksheet | Kind::Other => Box::new(Worksheet::new(limits)),
         Kind::OdsContent => Box::new(OdsContent::new(limits, totals)),
     };
+    if let Some(first) = first {
+        walker.visit(&first)?;
+    }
     loop {
         buf.clear();
         match reader.read_event_into(&mut buf) {
@@ -420,14 +442,17 @@ impl Walker for Worksheet {
                             self.row = row;
                         }
                     }
-                    // calamine trusts these: a reversed or out-of-grid merge, or a cell
-                    // reference past XFD1048576, overflows its arithmetic (found by fuzz/).
-                    "mergeCell" => {
+                    // calamine trusts every `ref` (the dimension, merges, hyperlinks, shared
+                    // formulas): a reversed or out-of-grid range, or a reference past
+                    // XFD1048576, overflows its arithmetic (found by fuzz/).
+                    "dimension" | "mergeCell" | "hyperlink" | "f" | "table"
+                        if attr_text(e, "ref").is_some() =>
+                    {
                         let area = attr_text(e, "ref").unwrap_or_default();
                         let (first, last) = area.split_once(':').unwrap_or((&area, &area));
                         match (parse_cell_ref(first), parse_cell_ref(last)) {
                             (Some((r0, c0)), Some((r1, c1))) if r0 <= r1 && c0 <= c1 => {}
-                            _ => return Err(bad_ref("merged range", &area)),
+                            _ => return Err(bad_ref("range", &area)),
                         }
                     }
                     "v" | "is" => {
