@@ -211,8 +211,7 @@ fn a_fifo_in_the_record_is_reported_not_waited_on() {
     for fifo in ["knowledge/x.toml", "mappings/cuec.csv"] {
         let path = dir.path().join(fifo);
         std::fs::remove_file(&path).ok();
-        let made = std::process::Command::new("mkfifo").arg(&path).status();
-        assert!(made.is_ok_and(|s| s.success()), "mkfifo {fifo}");
+        crate::mkfifo(&path);
     }
     let run = onrecord_or_hang(dir.path(), &["check"]);
     assert_eq!(run.code, 1, "{}", run.stderr);

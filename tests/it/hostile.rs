@@ -99,13 +99,7 @@ fn a_device_or_fifo_is_never_replaced_by_an_output() {
     let null = dir.path().join("null.csv");
     std::os::unix::fs::symlink("/dev/null", &null).unwrap();
     let fifo = dir.path().join("fifo.json");
-    assert!(
-        Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    crate::mkfifo(&fifo);
     for args in [
         vec!["fill", s(&q), "-o", s(&null), "--force"],
         vec!["fill", s(&q), "--report", s(&fifo), "--force"],
@@ -444,13 +438,7 @@ fn a_full_disk_leaves_no_output_and_says_so() {
 fn a_fifo_baseline_is_refused_not_waited_on() {
     let (dir, q) = questionnaire();
     let fifo = dir.path().join("b.json");
-    assert!(
-        Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    crate::mkfifo(&fifo);
     let child = spawn(&repo(), &["coverage", s(&q), "--baseline", s(&fifo)]);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2));

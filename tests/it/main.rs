@@ -85,6 +85,12 @@ pub fn index_dir(record: &Path) -> PathBuf {
     dirs[0].clone()
 }
 
+/// Makes a FIFO at `path` (with the system's `mkfifo`), for tests of files that would block.
+pub fn mkfifo(path: &Path) {
+    let made = Command::new("mkfifo").arg(path).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo {}", path.display());
+}
+
 /// What a user sees from one run of the binary.
 pub struct Run {
     pub stdout: String,
