@@ -151,14 +151,15 @@ const MAX_COLS: u32 = 16_384;
 /// reader stops at `limits`.
 pub fn read(path: &Path, limits: &Limits) -> anyhow::Result<Vec<Grid>> {
     // Only a regular file is opened here: opening a FIFO blocks (read_any says what it is).
-    if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        match sniff_container(path) {
-            Ok(Container::Zip | Container::Ods) => guard::check_package(path, limits)?,
-            Ok(Container::Ole(_)) => biff::check_xls(path, limits)?,
-            _ => {}
-        }
+    let sniffed = std::fs::metadata(path)
+        .is_ok_and(|m| m.is_file())
+        .then(|| sniff_container(path));
+    match sniffed {
+        Some(Ok(Container::Zip | Container::Ods)) => guard::check_package(path, limits)?,
+        Some(Ok(Container::Ole(_))) => biff::check_xls(path, limits)?,
+        _ => {}
     }
-    read_any(path, limits)
+    read_any(path, sniffed, limits)
         .map_err(|reason| anyhow!("could not read `{}`: {reason}", path.display()))
 }
 
@@ -184,7 +185,13 @@ enum OleKind {
     Unknown,
 }
 
-fn read_any(path: &Path, limits: &Limits) -> Result<Vec<Grid>, String> {
+/// `sniffed`: what [`read`] found the file to be, so the content (an OLE2 directory scan for
+/// xls) is sniffed once.
+fn read_any(
+    path: &Path,
+    sniffed: Option<Result<Container, String>>,
+    limits: &Limits,
+) -> Result<Vec<Grid>, String> {
     // Metadata before opening: opening a FIFO blocks until someone writes to it.
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     if meta.is_dir() {
@@ -216,7 +223,7 @@ fn read_any(path: &Path, limits: &Limits) -> Result<Vec<Grid>, String> {
         "tsv" | "tab" => Some("tsv"),
         _ => None,
     };
-    let container = sniff_container(path)?;
+    let container = sniffed.unwrap_or_else(|| sniff_container(path))?;
     if let Some(text) = text {
         return match container {
             Container::Other if text == "tsv" => read_delimited(path, Some(b'\t'), budget),
