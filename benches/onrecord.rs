@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use onrecord::answer::Engine;
 use onrecord::check::{self, CheckOptions};
+use onrecord::engine::Engine;
 use onrecord::index::SearchIndex;
 use onrecord::limits::Limits;
 use onrecord::record::{self, Date};

@@ -7,9 +7,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::answer::RECORD_THESAURUS;
 use crate::catalog;
 use crate::diag::{self, Diagnostic, Severity};
+use crate::record::THESAURUS_TXT as RECORD_THESAURUS;
 use crate::record::{CONTROLS_CSV, CUEC_CSV, Date, Loaded, Owner, Record};
 use crate::text::record_analyzer;
 

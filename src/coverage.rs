@@ -17,8 +17,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::answer::{Engine, Status};
 use crate::check::normalize_question;
+use crate::engine::{Engine, Status};
 use crate::fill::Input;
 use crate::limits::Limits;
 use crate::questionnaire::Overrides;
@@ -264,7 +264,8 @@ mod tests {
             confidence: 1.0,
             response: String::new(),
             citations: Vec::new(),
-            reason: None,
+            reason: crate::engine::Reason::new(crate::engine::ReasonCode::WeakMatch, ""),
+            candidates: Vec::new(),
         }
     }
 

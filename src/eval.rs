@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use crate::answer::Status;
+use crate::engine::Status;
 use crate::fill::Input;
 use crate::record::Answer;
 use crate::report::{Report, Row, parse_answer, ratio};

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use crate::answer::{Engine, Outcome, Status};
 use crate::check::normalize_question;
+use crate::engine::{Engine, Outcome, Status};
 use crate::limits::Limits;
 use crate::questionnaire::{self, Grid, Layout, ListValidation, Overrides, detect};
 use crate::report::{Report, Row, combined, explanation, spell_answer};
@@ -237,6 +237,7 @@ pub fn plan(
                 question.id.clone(),
                 &question.text,
                 &outcome,
+                &engine.record,
             ));
         }
     }

@@ -6,10 +6,11 @@
 //! - [`catalog`]: the SOC 2 and ISO 27001 catalogs built into the binary.
 //! - [`check`]: record-quality warnings on top of what loading found.
 //! - [`gaps`]: which framework entries no control covers.
-//! - [`text`]: analysis shared by index and matcher: stems, filler, thesaurus concepts.
+//! - [`text`]: analysis shared by index and engine: stems, filler, thesaurus concepts.
 //! - [`index`]: the tantivy index of the record, fingerprinted and rebuilt silently.
-//! - [`matcher`]: candidates by BM25, judged by how much of the question they explain.
-//! - [`answer`]: the [`answer::Engine`]; outcomes under the honesty rules.
+//! - [`engine`]: the [`engine::Engine`], in stages: read the question, retrieve candidates
+//!   by BM25 and judge them by named signals, calibrate, decide by ordered honesty rules
+//!   (each a typed [`engine::Reason`]), compose the cited answer.
 //! - [`delimited`]: csv/tsv text: encoding, fields with their byte spans, patched write-back.
 //! - [`questionnaire`]: read any spreadsheet or csv into grids; detect question layouts.
 //! - [`fill`]: a questionnaire read and detected ([`fill::Input`]), answered; which cells to
@@ -37,18 +38,17 @@
 // error that names it, never a panic. Tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod answer;
 pub mod catalog;
 pub mod check;
 pub mod coverage;
 pub mod delimited;
 pub mod diag;
+pub mod engine;
 pub mod eval;
 pub mod fill;
 pub mod gaps;
 pub mod index;
 pub mod limits;
-pub mod matcher;
 pub mod outputs;
 pub mod questionnaire;
 pub mod record;

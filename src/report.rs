@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 
-use crate::answer::{Citation, Outcome, Status, citation_text};
-use crate::record::Answer;
+use crate::engine::{Citation, Outcome, Reason, Status};
+use crate::record::{Answer, Record};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -36,8 +36,38 @@ pub struct Row {
     pub confidence: f32,
     pub response: String,
     pub citations: Vec<Citation>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    /// Why the status is what it is: a stable code and a sentence.
+    pub reason: Reason,
+    /// The best controls with their scores, whatever the status.
+    pub candidates: Vec<Proposal>,
+}
+
+/// How many candidates a report row carries.
+pub const CANDIDATES: usize = 3;
+
+/// A candidate as a report shows it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Proposal {
+    pub control: String,
+    pub title: String,
+    pub score: f32,
+}
+
+/// The best [`CANDIDATES`] candidates of `outcome`, with their titles in `record`.
+pub fn proposals(outcome: &Outcome, record: &Record) -> Vec<Proposal> {
+    outcome
+        .candidates
+        .iter()
+        .take(CANDIDATES)
+        .map(|c| Proposal {
+            control: c.control.clone(),
+            title: record
+                .control(&c.control)
+                .map(|control| control.title.clone())
+                .unwrap_or_default(),
+            score: (c.score * 1000.0).round() / 1000.0,
+        })
+        .collect()
 }
 
 impl Row {
@@ -47,6 +77,7 @@ impl Row {
         id: Option<String>,
         question: &str,
         outcome: &Outcome,
+        record: &Record,
     ) -> Row {
         Row {
             sheet: sheet.to_string(),
@@ -59,6 +90,7 @@ impl Row {
             response: outcome.response.clone(),
             citations: outcome.citations.clone(),
             reason: outcome.reason.clone(),
+            candidates: proposals(outcome, record),
         }
     }
 }
@@ -113,6 +145,24 @@ pub fn explanation(outcome: &Outcome) -> String {
         text.push_str(" (review before sending)");
     }
     text
+}
+
+/// `[ENC-01 · SOC 2 CC6.1, CC6.7 · ISO 27001 A.8.24]`, one bracket per citation.
+pub fn citation_text(citations: &[Citation]) -> String {
+    citations
+        .iter()
+        .map(|c| {
+            let mut parts = vec![c.control.clone()];
+            if !c.soc2.is_empty() {
+                parts.push(format!("SOC 2 {}", c.soc2.join(", ")));
+            }
+            if !c.iso27001.is_empty() {
+                parts.push(format!("ISO 27001 {}", c.iso27001.join(", ")));
+            }
+            format!("[{}]", parts.join(" · "))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The answer spelled as the column's dropdown spells it ("Yes", "YES", "Y", "Not Applicable"),

@@ -1,7 +1,8 @@
 //! `onrecord ask`: answer one question from the record.
 
 use anyhow::Result;
-use onrecord::answer::{Engine, Outcome as Answered, Status, citation_text};
+use onrecord::engine::{Engine, Outcome as Answered, Status};
+use onrecord::report::{citation_text, proposals};
 
 use super::Outcome;
 use crate::cli::{Config, Format};
@@ -19,10 +20,9 @@ pub fn run(config: &Config, question: &str, top: usize, explain: bool) -> Result
                 "response": outcome.response,
                 "customer": outcome.customer,
                 "citations": outcome.citations,
+                "reason": outcome.reason,
+                "candidates": proposals(&outcome, &engine.record),
             });
-            if let Some(reason) = &outcome.reason {
-                json["reason"] = serde_json::json!(reason);
-            }
             if explain {
                 json["explain"] = serde_json::json!({
                     "analysis": outcome.analysis,
@@ -40,8 +40,10 @@ fn render(outcome: &Answered, top: usize, explain: bool) -> String {
     let mut out = String::new();
     match outcome.status {
         Status::NotOnRecord => out.push_str(&format!(
-            "not on the record (confidence {:.2})\n",
-            outcome.confidence
+            "not on the record (confidence {:.2})\n  why: {} ({})\n",
+            outcome.confidence,
+            outcome.reason.detail,
+            outcome.reason.code.as_str()
         )),
         status => {
             let answer = outcome.answer.map(|a| a.as_str()).unwrap_or("");
@@ -50,8 +52,12 @@ fn render(outcome: &Answered, top: usize, explain: bool) -> String {
                 status.as_str(),
                 outcome.confidence
             ));
-            if let Some(reason) = &outcome.reason {
-                out.push_str(&format!("  why review: {reason}\n"));
+            if status == Status::Review {
+                out.push_str(&format!(
+                    "  why review: {} ({})\n",
+                    outcome.reason.detail,
+                    outcome.reason.code.as_str()
+                ));
             }
             out.push_str(&format!("{}\n", outcome.response));
             for part in &outcome.customer {

@@ -1,7 +1,7 @@
 //! `onrecord index`: build (or confirm) the record's search index.
 
 use anyhow::Result;
-use onrecord::answer::Engine;
+use onrecord::engine::Engine;
 use onrecord::index::Origin;
 
 use super::Outcome;

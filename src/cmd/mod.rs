@@ -29,8 +29,8 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::Result;
-use onrecord::answer::{Engine, Status};
 use onrecord::check::CheckOptions;
+use onrecord::engine::{Engine, Status};
 use onrecord::record::Answer;
 use onrecord::report::Summary;
 

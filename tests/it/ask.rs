@@ -1,6 +1,6 @@
 //! `onrecord index` and `onrecord ask`: the index lifecycle and the honesty rules.
 
-use onrecord::answer::{Engine, Outcome, Status};
+use onrecord::engine::{Engine, Outcome, Status};
 use onrecord::record::Answer;
 
 use crate::{copy_example, index_dir, onrecord, record_with, repo};
@@ -367,7 +367,7 @@ fn a_phrasing_answer_is_not_sent_for_a_question_that_adds_to_it() {
     let outcome = ask(dir.path(), "Do your contractors share login accounts?");
     assert_eq!(outcome.citations[0].control, "IAM-01");
     assert_eq!(outcome.status, Status::Review);
-    let reason = outcome.reason.unwrap_or_default();
+    let reason = outcome.reason.detail.clone();
     assert!(reason.contains("contractor"), "{reason}");
 }
 
@@ -389,7 +389,7 @@ fn an_open_question_is_sent_unread_only_when_it_reads_like_a_phrasing() {
     // how passwords are stored: a description sent unread must be one the record wrote for it.
     let outcome = ask(dir.path(), "How does the application store passwords?");
     assert_eq!(outcome.status, Status::Review, "{:?}", outcome.citations);
-    let reason = outcome.reason.unwrap_or_default();
+    let reason = outcome.reason.detail.clone();
     assert!(reason.contains("open question"), "{reason}");
     // One of SDL-07's own phrasings.
     let outcome = ask(
@@ -478,7 +478,7 @@ fn a_quantity_the_record_does_not_state_is_not_on_the_record() {
         "How often do support staff open a customer's invoices?",
     );
     assert_eq!(often.status, Status::NotOnRecord, "{}", often.confidence);
-    assert!(often.reason.is_some_and(|r| r.contains("SUP-01")));
+    assert!(often.reason.detail.contains("SUP-01"));
     // A yes/no question that names a frequency asks for one too.
     let monthly = ask(
         dir.path(),
@@ -490,7 +490,7 @@ fn a_quantity_the_record_does_not_state_is_not_on_the_record() {
         "{}",
         monthly.confidence
     );
-    assert!(monthly.reason.is_some());
+    assert_eq!(monthly.reason.code.as_str(), "quantity_not_stated");
 }
 
 #[test]
@@ -552,10 +552,7 @@ reviewed = 2026-06-01
     let outcome = ask(dir.path(), "Personal data?");
     assert_eq!(outcome.status, Status::Review, "{:?}", outcome.reason);
     assert!(
-        outcome
-            .reason
-            .as_deref()
-            .is_some_and(|r| r.contains("as well")),
+        outcome.reason.detail.contains("as well"),
         "{:?}",
         outcome.reason
     );
@@ -570,7 +567,7 @@ fn a_follow_up_or_a_single_word_is_read_before_it_is_sent() {
     );
     assert_eq!(follow_up.citations[0].control, "BCK-01");
     assert_eq!(follow_up.status, Status::Review, "{:?}", follow_up.reason);
-    assert!(follow_up.reason.is_some_and(|r| r.contains("follows up")));
+    assert!(follow_up.reason.detail.contains("follows up"));
     let if_needed = ask(
         dir.path(),
         "If needed, can production database backups be kept for 35 days?",

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use anyhow::Result;
 use serde::Serialize;
 
+use super::question::{self, Question};
 use crate::catalog;
 use crate::index::{SearchIndex, control_text};
 use crate::record::{Answer, Record};
@@ -222,21 +223,15 @@ impl Matcher {
         }
     }
 
+    /// Reads a question against this record's framework ids.
+    pub fn read(&self, text: &str) -> Question {
+        question::read(text, &self.analyzer, &self.framework, &self.titles)
+    }
+
     /// Ranks the controls for `question`, best first, with what was seen in it.
-    pub fn rank(&self, question: &str) -> Result<(Analysis, Vec<Candidate>)> {
-        let (framework_ids, rest) = framework_ids(question, &self.framework);
-        let mut clause = main_clause(&rest, &self.analyzer);
-        if !framework_ids.is_empty() {
-            // "Is A.8.24 implemented?" asks about the id's subject: let its title speak.
-            let titles: Vec<&str> = framework_ids
-                .iter()
-                .filter_map(|id| self.titles.get(id))
-                .map(String::as_str)
-                .collect();
-            clause = format!("{} {}", strip_framework_words(&clause), titles.join(". "));
-        }
-        let units = self.analyzer.question_units(&clause);
-        let negated = self.analyzer.is_negated(&clause);
+    pub fn rank(&self, question: &Question) -> Result<(Analysis, Vec<Candidate>)> {
+        let units = &question.units;
+        let framework_ids = &question.framework_ids;
         let tokens: Vec<String> = units.iter().map(|u| u.token.clone()).collect();
         let mut hits = self.index.search(&tokens, CANDIDATES)?;
         let by_framework: BTreeSet<usize> = framework_ids
@@ -257,9 +252,7 @@ impl Matcher {
         let mut candidates: Vec<Candidate> = hits
             .iter()
             .filter_map(|(id, bm25)| self.by_id.get(id).map(|&i| (i, *bm25)))
-            .map(|(i, bm25)| {
-                self.judge(i, bm25, &units, &weights, total, by_framework.contains(&i))
-            })
+            .map(|(i, bm25)| self.judge(i, bm25, units, &weights, total, by_framework.contains(&i)))
             .collect();
         candidates.sort_by(|a, b| {
             b.score
@@ -269,7 +262,7 @@ impl Matcher {
         });
         let best = candidates.first().map(|c| &self.profiles[c.index]);
         let analysis = Analysis {
-            clause,
+            clause: question.clause.clone(),
             units: units
                 .iter()
                 .zip(&weights)
@@ -282,8 +275,8 @@ impl Matcher {
                     in_record: self.weights.contains_key(&u.token),
                 })
                 .collect(),
-            framework_ids,
-            negated,
+            framework_ids: framework_ids.clone(),
+            negated: question.negated,
         };
         Ok((analysis, candidates))
     }
@@ -489,332 +482,9 @@ fn framework_index(record: &Record) -> BTreeMap<String, Vec<usize>> {
     map
 }
 
-/// Finds framework ids in the question ("CC6.1", "A.8.24", "A.9.4.2") and returns them with
-/// the question text they were removed from.
-pub fn framework_ids(
-    question: &str,
-    known: &BTreeMap<String, Vec<usize>>,
-) -> (Vec<String>, String) {
-    let mut ids = Vec::new();
-    let mut rest: Vec<&str> = Vec::new();
-    let mut previous = "";
-    for word in question.split_whitespace() {
-        let trimmed = word
-            .trim_matches(|c: char| !c.is_alphanumeric() && c != '.')
-            .trim_end_matches('.');
-        let mut upper = trimmed.to_uppercase();
-        // "Annex A 8.28" and "A 8.28" name A.8.28.
-        if previous.eq_ignore_ascii_case("a")
-            && upper.chars().next().is_some_and(|c| c.is_ascii_digit())
-        {
-            upper = format!("A.{upper}");
-            if rest.last().is_some_and(|w| w.eq_ignore_ascii_case("a")) {
-                rest.pop();
-            }
-        }
-        previous = trimmed;
-        let looks_like_id = upper.contains('.') && upper.chars().any(|c| c.is_ascii_digit());
-        if looks_like_id && (known.contains_key(&upper) || is_framework_shape(&upper)) {
-            if !ids.contains(&upper) {
-                ids.push(upper);
-            }
-        } else {
-            rest.push(word);
-        }
-    }
-    (ids, rest.join(" "))
-}
-
-/// Drops the words that only name a framework ("ISO 27001", "Annex A", "SOC 2") once its id
-/// has been taken out, so they do not pull towards the control about certification.
-fn strip_framework_words(text: &str) -> String {
-    const WORDS: &[&str] = &[
-        "iso",
-        "iec",
-        "27001",
-        "27002",
-        "2013",
-        "2022",
-        "annex",
-        "soc",
-        "2",
-        "tsc",
-        "aicpa",
-        "criterion",
-        "criteria",
-    ];
-    text.split_whitespace()
-        .filter(|w| {
-            // "ISO/IEC" and "27001:2022" are framework names in one word.
-            let lower = w.to_lowercase();
-            let mut parts = lower
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|p| !p.is_empty());
-            !parts.all(|p| WORDS.contains(&p))
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// SOC 2 (`CC6.1`, `PI1.2`, `P4.1`) or ISO Annex A (`A.8.24`, `A.9.4.2`) id shapes.
-fn is_framework_shape(id: &str) -> bool {
-    let soc2 = ["CC", "PI", "A", "C", "P"].iter().any(|p| {
-        id.strip_prefix(p).is_some_and(|r| {
-            let mut parts = r.split('.');
-            parts
-                .next()
-                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-                && parts
-                    .next()
-                    .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-                && parts.next().is_none()
-        })
-    });
-    let iso = id.strip_prefix("A.").is_some_and(|r| {
-        let parts: Vec<&str> = r.split('.').collect();
-        (2..=3).contains(&parts.len())
-            && parts
-                .iter()
-                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-    });
-    soc2 || iso
-}
-
-/// The clause that carries the ask: the first sentence or question with any content, so
-/// "Do you X? If so, how often?" is decided by "Do you X?".
-pub fn main_clause(question: &str, analyzer: &Analyzer) -> String {
-    let mut start = 0;
-    let bytes: Vec<char> = question.chars().collect();
-    let mut clauses = Vec::new();
-    for (i, c) in bytes.iter().enumerate() {
-        let end_of_sentence = *c == '?' || (*c == '.' && ends_sentence(&bytes, i));
-        if end_of_sentence {
-            clauses.push(bytes[start..=i].iter().collect::<String>());
-            start = i + 1;
-        }
-    }
-    if start < bytes.len() {
-        clauses.push(bytes[start..].iter().collect::<String>());
-    }
-    // The ask is the first question or instruction ("Describe ...") with content; a
-    // questionnaire often sets it up with a statement first ("Many flaws escape scanners.
-    // Do the pen tests include manual testing?"). Failing both, the first sentence with
-    // content asks.
-    // The cheap tests come first: analysing a clause is the costly part.
-    let has_content = |c: &&String| !analyzer.question_units(c).is_empty();
-    let sentence = clauses
-        .iter()
-        .filter(|c| c.trim_end().ends_with('?') || is_instruction(c))
-        .find(has_content)
-        .or_else(|| clauses.iter().find(has_content))
-        .cloned()
-        .unwrap_or_else(|| question.to_string());
-    let head = cut_follow_up(&sentence);
-    if analyzer.question_units(&head).is_empty() {
-        sentence.trim().to_string()
-    } else {
-        head.trim().to_string()
-    }
-}
-
-/// Whether a sentence is an instruction to the vendor ("Describe ...", "Please list ...").
-pub fn is_instruction(sentence: &str) -> bool {
-    const VERBS: &[&str] = &[
-        "describe",
-        "explain",
-        "list",
-        "provide",
-        "please",
-        "indicate",
-        "identify",
-        "state",
-        "specify",
-        "detail",
-        "outline",
-        "summarize",
-        "summarise",
-    ];
-    let first = sentence
-        .split(|c: char| !c.is_alphanumeric())
-        .find(|w| !w.is_empty())
-        .unwrap_or("");
-    VERBS.contains(&first.to_lowercase().as_str())
-}
-
-/// Whether the full stop at `i` ends a sentence: it is followed by the end or by space and a
-/// capital or digit, and does not close an abbreviation that never ends one ("UAR scope
-/// incl. GitHub", "tools, e.g. Okta").
-fn ends_sentence(chars: &[char], i: usize) -> bool {
-    const ABBREVIATIONS: &[&str] = &[
-        "incl", "e.g", "i.e", "eg", "ie", "vs", "approx", "cf", "esp",
-    ];
-    let Some(next) = chars.get(i + 1) else {
-        return true;
-    };
-    if !next.is_whitespace() {
-        return false;
-    }
-    let start = chars[..i]
-        .iter()
-        .rposition(|c| !(c.is_alphanumeric() || *c == '.'))
-        .map_or(0, |p| p + 1);
-    let word: String = chars[start..i].iter().collect();
-    if ABBREVIATIONS.contains(&word.to_lowercase().as_str()) {
-        return false;
-    }
-    chars[i + 1..]
-        .iter()
-        .find(|c| !c.is_whitespace())
-        .is_none_or(|c| c.is_uppercase() || c.is_ascii_digit() || !c.is_alphabetic())
-}
-
-/// Where a sentence turns from its ask to a follow-up ("..., and how often?", "if so, ...")
-/// or to an aside ("for example ...", "so that ...", "such as ..."), the ask is what comes
-/// before. An aside that closes before the sentence goes on is only left out: "backups
-/// stored on removable media (e.g., disks, tapes) encrypted?" still asks "encrypted", and
-/// "exceptions, including emergencies, in the change process" still asks about changes.
-fn cut_follow_up(sentence: &str) -> String {
-    const MARKERS: &[&str] = &[
-        ", and how",
-        ", and what",
-        ", and who",
-        ", and when",
-        ", and where",
-        ", and which",
-        ", and is ",
-        ", and are ",
-        ", and do ",
-        ", and does ",
-        ", and were ",
-        ", and was ",
-        ", and if ",
-        " and if so",
-        ", if so",
-        " if so,",
-        "; if so",
-        ", so that",
-        " so that ",
-        ", for example",
-        " for example",
-        " e.g.",
-        " (e.g",
-        " (for example",
-        " (such as",
-        " (including",
-        " (incl",
-        ", including",
-        ", such as",
-        " and, if so",
-    ];
-    let mut text = sentence.to_string();
-    loop {
-        // ASCII lowercasing keeps every byte offset, so positions found in `lower` cut `text`.
-        let lower = text.to_ascii_lowercase();
-        let Some((at, marker)) = MARKERS
-            .iter()
-            .filter_map(|m| lower.find(m).map(|at| (at, *m)))
-            .min()
-        else {
-            return text;
-        };
-        match aside_end(&lower, at, marker) {
-            Some(end) => text.replace_range(at..end, ""),
-            None => {
-                text.truncate(at);
-                return text;
-            }
-        }
-    }
-}
-
-/// Where the aside that `marker` opens at `at` closes, when the sentence's ask goes on after
-/// it: at its closing bracket, or at a comma followed by a preposition that carries the
-/// sentence on ("including emergencies, in the change process"). `None` for a follow-up, or
-/// an aside that runs to the end (a list: "such as SIEM, DLP and EDR").
-fn aside_end(lower: &str, at: usize, marker: &str) -> Option<usize> {
-    const CARRY_ON: &[&str] = &[
-        "in", "for", "on", "at", "to", "within", "across", "during", "from", "by", "with", "of",
-        "into", "under", "before", "after", "through",
-    ];
-    let after = at + marker.len();
-    if marker.starts_with(" (") {
-        return lower[after..].find(')').map(|close| after + close + 1);
-    }
-    if !matches!(
-        marker,
-        ", including" | ", such as" | ", for example" | " for example" | " e.g."
-    ) {
-        return None;
-    }
-    let comma = after + lower[after..].find(", ")?;
-    let next = lower[comma + 2..]
-        .split(|c: char| !c.is_alphanumeric())
-        .next()
-        .unwrap_or("");
-    CARRY_ON.contains(&next).then_some(comma)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn compound_questions_keep_the_main_clause() {
-        let analyzer = Analyzer::new(&[]);
-        for (question, clause) in [
-            (
-                "Do you encrypt backups? If so, how often are keys rotated?",
-                "Do you encrypt backups?",
-            ),
-            (
-                "Please describe. Do you run pen tests?",
-                "Do you run pen tests?",
-            ),
-            ("Backups encrypted", "Backups encrypted"),
-            // An abbreviation's full stop, or one before a lowercase word, ends nothing.
-            (
-                "UAR scope incl. GitHub + prod DBs?",
-                "UAR scope incl. GitHub + prod DBs?",
-            ),
-            (
-                "SSO vs. local passwords for admins?",
-                "SSO vs. local passwords for admins?",
-            ),
-            (
-                "Backups are encrypted. Describe how.",
-                "Backups are encrypted.",
-            ),
-            // The question, not the statement that sets it up; without one, the instruction.
-            (
-                "Scanners miss many flaws. Do the pen tests include manual testing?",
-                "Do the pen tests include manual testing?",
-            ),
-            (
-                "Cryptography matters to us. Describe your key management.",
-                "Describe your key management.",
-            ),
-            // An aside that closes is left out, and the ask after it kept.
-            (
-                "Are backups on removable media (e.g., disks, tapes, etc.) encrypted?",
-                "Are backups on removable media encrypted?",
-            ),
-            (
-                "Is a procedure implemented to manage exceptions, including emergencies, in the change process?",
-                "Is a procedure implemented to manage exceptions, in the change process?",
-            ),
-            // One that runs to the end is cut, as is a follow-up.
-            (
-                "Do you use security tools, such as SIEM, DLP and EDR?",
-                "Do you use security tools",
-            ),
-            (
-                "Do you have a DR plan (e.g. for region loss, and how often is it tested?",
-                "Do you have a DR plan",
-            ),
-        ] {
-            assert_eq!(main_clause(question, &analyzer), clause);
-        }
-    }
 
     #[test]
     fn a_denial_is_a_negative_sentence_or_what_is_done_rather_than() {
@@ -838,26 +508,5 @@ mod tests {
             ["access keys"]
         );
         assert!(denials(&analyzer, "Backups are encrypted").is_empty());
-    }
-
-    #[test]
-    fn framework_ids_are_found_and_removed() {
-        let known = BTreeMap::new();
-        let (ids, rest) = framework_ids("Describe how you meet CC6.1 and A.8.24.", &known);
-        assert_eq!(ids, vec!["CC6.1", "A.8.24"]);
-        assert_eq!(rest, "Describe how you meet and");
-        let (ids, _) = framework_ids("Is A.9.4.2 (secure log-on) in place?", &known);
-        assert_eq!(ids, vec!["A.9.4.2"]);
-        let (ids, _) = framework_ids("We use TLS 1.2 or higher", &known);
-        assert!(ids.is_empty());
-    }
-
-    #[test]
-    fn framework_names_are_dropped_with_the_id_also_when_written_as_one_word() {
-        assert_eq!(
-            strip_framework_words("ISO/IEC 27001:2022 - status of logging?"),
-            "status of logging?"
-        );
-        assert_eq!(strip_framework_words("SOC 2 TSC criteria"), "");
     }
 }

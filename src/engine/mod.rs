@@ -1,0 +1,305 @@
+//! The answer engine: a question in, what the customer receives out, in named stages.
+//!
+//! 1. [`question`]: read the question once (clause, units, form, polarity, follow-up,
+//!    quantity asked).
+//! 2. [`retrieve`]: candidates by BM25 through [`crate::index`], each judged by named
+//!    signals (how much of the question it explains, how closely a phrasing reads like it).
+//! 3. [`signals`]: the best candidate's evidence and its calibrated confidence; the weights
+//!    and thresholds are data (`calibration.toml`), written by the fitting tool.
+//! 4. [`rules`]: ordered tables of honesty rules, each one function returning a typed
+//!    [`Reason`]; every outcome carries one.
+//! 5. [`compose`]: what is cited, the customer's part, the response.
+//!
+//! The honesty rules in short (`docs/engine.md` has them in full):
+//! - An answer sent unread comes from the control's `answer` field, or from a `{ q, answer }`
+//!   phrasing the question reads like; it is never inferred from statement text.
+//! - A question asked the other way round from the control, about what its statement rules
+//!   out, open, a follow-up, a form label, a single word, a choice of two, about the
+//!   customer's people, or explained as well by a control that answers otherwise, is read
+//!   by a person first.
+//! - Never `answered` with `yes` unless a cited control's answer is `yes`.
+//! - A weak match is `review` or `not_on_record`, never an error.
+
+pub mod compose;
+pub mod question;
+pub mod retrieve;
+pub mod rules;
+pub mod signals;
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
+
+pub use compose::Citation;
+pub use question::{Form, Question};
+pub use retrieve::{Analysis, Candidate};
+pub use rules::{Reason, ReasonCode};
+pub use signals::{Calibration, Evidence, Thresholds};
+
+use crate::catalog;
+use crate::check::CheckOptions;
+use crate::diag::Severity;
+use crate::index::{Origin, SearchIndex, fingerprint};
+use crate::limits::Limits;
+use crate::record::{self, Answer, Owner, Record};
+use crate::text::{Analyzer, record_analyzer};
+use retrieve::Matcher;
+use rules::Case;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Answered,
+    Review,
+    NotOnRecord,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Answered => "answered",
+            Status::Review => "review",
+            Status::NotOnRecord => "not_on_record",
+        }
+    }
+}
+
+/// What a question gets.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub status: Status,
+    pub answer: Option<Answer>,
+    pub confidence: f32,
+    /// The cited statements, then the customer's part.
+    pub response: String,
+    pub customer: Vec<String>,
+    pub citations: Vec<Citation>,
+    /// Why the status is what it is.
+    pub reason: Reason,
+    #[serde(skip)]
+    pub analysis: Option<Analysis>,
+    /// Every candidate, best first, with its signals.
+    #[serde(skip)]
+    pub candidates: Vec<Candidate>,
+    /// What the confidence was computed from (none when no control came close).
+    #[serde(skip)]
+    pub evidence: Option<Evidence>,
+}
+
+/// A loaded record ready to answer questions.
+pub struct Engine {
+    pub record: Record,
+    matcher: Matcher,
+    pub calibration: Calibration,
+    pub thresholds: Thresholds,
+    /// When set, answers citing a control reviewed longer ago go to `review`.
+    pub staleness: Option<CheckOptions>,
+    pub index_origin: Origin,
+}
+
+impl Engine {
+    /// [`Engine::open_with`] the default limits.
+    pub fn open(root: &Path) -> Result<Engine> {
+        Engine::open_with(root, &Limits::default())
+    }
+
+    /// Loads the record at `root` within `limits`, refusing one with errors, and opens (or
+    /// builds) its index.
+    pub fn open_with(root: &Path, limits: &Limits) -> Result<Engine> {
+        let loaded = record::load(root, limits)?;
+        let errors = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        if errors > 0 {
+            bail!(
+                "the record at `{}` has {errors} error(s); run `onrecord check` and fix them",
+                root.display()
+            );
+        }
+        let own = loaded.record.thesaurus.clone().unwrap_or_default();
+        let analyzer = match record_analyzer(&own) {
+            Ok(analyzer) => analyzer,
+            Err(problems) => {
+                let (line, message) = &problems[0];
+                bail!(
+                    "{}:{line}: {message}",
+                    root.join(record::THESAURUS_TXT).display()
+                );
+            }
+        };
+        let stamp = fingerprint(&loaded.record, &own);
+        let index = SearchIndex::open_or_build(&loaded.record, &analyzer, &stamp)?;
+        Engine::from_parts(loaded.record, analyzer, index)
+    }
+
+    pub fn from_parts(record: Record, analyzer: Analyzer, index: SearchIndex) -> Result<Engine> {
+        let index_origin = index.origin;
+        let matcher = Matcher::new(&record, analyzer, index);
+        let (calibration, thresholds) = signals::builtin()?;
+        Ok(Engine {
+            record,
+            matcher,
+            calibration,
+            thresholds,
+            staleness: None,
+            index_origin,
+        })
+    }
+
+    /// Answers one question: read, retrieve, weigh, decide, compose.
+    pub fn ask(&self, text: &str) -> Result<Outcome> {
+        let question = self.matcher.read(text);
+        let (analysis, candidates) = self.matcher.rank(&question)?;
+        Ok(self.decide(&question, analysis, candidates))
+    }
+
+    fn decide(
+        &self,
+        question: &Question,
+        analysis: Analysis,
+        candidates: Vec<Candidate>,
+    ) -> Outcome {
+        let not_on_record = |analysis: Analysis,
+                             candidates: Vec<Candidate>,
+                             confidence: f32,
+                             evidence: Option<Evidence>,
+                             reason: Reason| Outcome {
+            status: Status::NotOnRecord,
+            answer: None,
+            confidence,
+            response: String::new(),
+            customer: Vec::new(),
+            citations: Vec::new(),
+            reason,
+            analysis: Some(analysis),
+            candidates,
+            evidence,
+        };
+        let Some(best) = candidates.first() else {
+            let reason = Reason::new(
+                ReasonCode::NoCandidate,
+                "no control of the record speaks to the question",
+            );
+            return not_on_record(analysis, candidates, 0.0, None, reason);
+        };
+        let evidence = Evidence {
+            score: best.score,
+            coverage: best.coverage,
+            phrasing: best.phrasing,
+            lead: candidates
+                .get(1)
+                .map_or(best.score, |second| best.score - second.score)
+                .min(signals::LEAD_CAP),
+            units: analysis.units.len() as f32,
+        };
+        let confidence = (self.calibration.confidence(&evidence) * 100.0).round() / 100.0;
+        let control = &self.record.controls[best.index];
+        let analyzer = self.matcher.analyzer();
+        let (mut reading, answer) =
+            rules::read_against(question, best, control, |t| analyzer.is_negated(t));
+        let strong = evidence.strength() >= self.thresholds.answer;
+        if strong {
+            // A control of the company's own practice, with no part for the customer.
+            reading.company_only = control.owner == Owner::Company
+                && self
+                    .record
+                    .mapping(&control.id)
+                    .is_none_or(|m| m.get(catalog::CUEC).is_empty());
+            if best
+                .phrasing_answer
+                .filter(|_| reading.reads_like_phrasing && !reading.against_phrasing)
+                .is_some_and(|a| a != control.answer)
+            {
+                reading.flipped_despite = self.matcher.differs_from_phrasing(best, &analysis);
+            }
+        }
+        let case = Case {
+            question,
+            analysis: &analysis,
+            best,
+            control,
+            second: candidates
+                .get(1)
+                .map(|c| (c, &self.record.controls[c.index])),
+            evidence,
+            confidence,
+            thresholds: self.thresholds,
+            reading,
+            answer,
+        };
+        if let Some(reason) = rules::first(rules::NOT_ON_RECORD, &case) {
+            return not_on_record(analysis, candidates, confidence, Some(evidence), reason);
+        }
+        let (mut status, mut reason) = if !strong {
+            (Status::Review, rules::weak_match(&case))
+        } else {
+            match rules::first(rules::READ_FIRST, &case) {
+                Some(reason) => (Status::Review, reason),
+                None => (Status::Answered, rules::sent_unread(&case)),
+            }
+        };
+        let mut cited = vec![best.index];
+        if let Some(second) = compose::second_citation(
+            &self.matcher,
+            &analysis,
+            &candidates,
+            self.thresholds.review,
+        ) {
+            cited.push(second);
+        }
+        if answer == Answer::Yes
+            && !cited
+                .iter()
+                .any(|&i| self.record.controls[i].answer == Answer::Yes)
+        {
+            status = Status::Review;
+            reason = Reason::new(
+                ReasonCode::YesNeedsYesControl,
+                "a yes needs a cited control whose answer is yes",
+            );
+        }
+        let citations: Vec<Citation> = cited
+            .iter()
+            .map(|&i| compose::citation(&self.record, &self.record.controls[i].id))
+            .collect();
+        let stale = self.stale_controls(&citations);
+        if !stale.is_empty() && status == Status::Answered {
+            status = Status::Review;
+            reason = Reason::new(
+                ReasonCode::StaleCitation,
+                format!("cites a stale record: {}", stale.join(", ")),
+            );
+        }
+        let customer = compose::customer_parts(&self.record, &citations);
+        let response = cited
+            .iter()
+            .map(|&i| self.record.controls[i].statement.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Outcome {
+            status,
+            answer: Some(answer),
+            confidence,
+            response,
+            customer,
+            citations,
+            reason,
+            analysis: Some(analysis),
+            candidates,
+            evidence: Some(evidence),
+        }
+    }
+
+    /// The cited controls reviewed longer ago than `staleness` allows (or never), in citation
+    /// order; empty when staleness is not checked.
+    pub fn stale_controls(&self, citations: &[Citation]) -> Vec<String> {
+        compose::stale_controls(&self.record, self.staleness.as_ref(), citations)
+    }
+
+    pub fn citation(&self, control: &str) -> Citation {
+        compose::citation(&self.record, control)
+    }
+}
