@@ -15,6 +15,7 @@ mod fill_csv;
 mod fill_interop;
 mod fuzz_regressions;
 mod gaps;
+mod honesty;
 mod hostile;
 mod layouts;
 mod limits_doc;
