@@ -32,9 +32,12 @@ static CONFIG: &[u8] = include_bytes!("../models/all-minilm-l6-v2/config.json");
 /// model was trained and is run at 256), special tokens included.
 const MAX_TOKENS: usize = 256;
 
-/// Texts per forward pass: enough to keep the matrix products efficient, few enough that one
-/// batch of 256-token texts stays small (activations of 32 × 256 × 1536 f32 are 50 MB).
+/// Texts per forward pass: enough to keep the matrix products efficient.
 const BATCH: usize = 32;
+
+/// Tokens per forward pass, padding included: long texts go fewer to a batch, since attention
+/// grows with the square of the length (8 texts of 256 tokens: 25 MB per attention tensor).
+const BATCH_TOKENS: usize = BATCH * 64;
 
 /// all-MiniLM-L6-v2, loaded and ready to embed.
 pub struct Embedder {
@@ -70,8 +73,8 @@ impl Embedder {
 
     /// Unit-length mean-pooled sentence embeddings (attention-masked mean over tokens, then
     /// L2-normalised, as sentence-transformers does), one per text, in order. Batches
-    /// internally (32 texts per forward pass, padded), truncates at 256 tokens like the
-    /// model's max_seq_length.
+    /// internally (up to 32 texts per forward pass, fewer when they are long, padded),
+    /// truncates at 256 tokens like the model's max_seq_length.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vector>> {
         let mut ids = Vec::with_capacity(texts.len());
         for (i, text) in texts.iter().enumerate() {
@@ -87,7 +90,16 @@ impl Embedder {
         order.sort_by_key(|&i| (ids[i].len(), i));
 
         let mut out = vec![[0.0; DIM]; texts.len()];
-        for chunk in order.chunks(BATCH) {
+        let mut rest = order.as_slice();
+        while !rest.is_empty() {
+            // Sorted by length, so the batch's last text is its longest: its width.
+            let mut take = 1;
+            while take < rest.len().min(BATCH) && (take + 1) * ids[rest[take]].len() <= BATCH_TOKENS
+            {
+                take += 1;
+            }
+            let (chunk, tail) = rest.split_at(take);
+            rest = tail;
             let batch: Vec<&[u32]> = chunk.iter().map(|&i| ids[i].as_slice()).collect();
             for (&i, vector) in chunk.iter().zip(self.forward(&batch)?) {
                 out[i] = vector;
