@@ -25,6 +25,7 @@
 //! - [`coverage`]: CI gates over many questionnaires: totals, stale citations, regressions
 //!   against a baseline.
 //! - [`eval`]: onrecord's answers compared with a questionnaire people answered by hand.
+//! - [`embed`]: sentence embeddings (all-MiniLM-L6-v2, built in), by candle on the CPU.
 //!
 //! Invariants: the library never prints (the binary renders); loading never stops at the
 //! first bad line; output order never depends on hash iteration; matching never touches the
@@ -43,6 +44,7 @@ pub mod check;
 pub mod coverage;
 pub mod delimited;
 pub mod diag;
+pub mod embed;
 pub mod engine;
 pub mod eval;
 pub mod fill;

@@ -7,6 +7,7 @@ mod ask;
 mod bombs;
 mod check;
 mod coverage;
+mod embed;
 mod eval;
 mod eval_command;
 mod example;
