@@ -92,9 +92,14 @@ impl Embedder {
         let mut out = vec![[0.0; DIM]; texts.len()];
         let mut rest = order.as_slice();
         while !rest.is_empty() {
-            // Sorted by length, so the batch's last text is its longest: its width.
+            // Only texts of the same length share a batch: with no padding, a text's vector
+            // is the same bits whatever it is embedded with, so a question gets the same
+            // vector alone (`ask`) as among a questionnaire's (`fill`).
+            let width = ids[rest[0]].len();
             let mut take = 1;
-            while take < rest.len().min(BATCH) && (take + 1) * ids[rest[take]].len() <= BATCH_TOKENS
+            while take < rest.len().min(BATCH)
+                && ids[rest[take]].len() == width
+                && (take + 1) * width <= BATCH_TOKENS
             {
                 take += 1;
             }

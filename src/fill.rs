@@ -203,6 +203,15 @@ pub fn plan(
 ) -> Result<Plan> {
     let mut plan = Plan::default();
     let mut cache: HashMap<String, Outcome> = HashMap::new();
+    // Every question to answer, embedded in batches first (several times faster than one by
+    // one); each distinct question once.
+    let asked: Vec<&str> = layouts
+        .iter()
+        .flat_map(|l| &l.questions)
+        .filter(|q| overwrite || (q.answer.is_empty() && q.comment.is_empty()))
+        .map(|q| q.text.as_str())
+        .collect();
+    engine.prepare(&asked)?;
     for layout in layouts {
         let width = grids
             .iter()

@@ -60,6 +60,42 @@ pub struct SearchIndex {
     id: Field,
     fields: Vec<(Field, f32)>,
     pub origin: Origin,
+    /// The bytes of each [`Derived`] file, in the order asked for.
+    pub derived: Vec<Vec<u8>>,
+}
+
+/// A file the engine derives from the record (control embeddings, say) that lives with the
+/// index: built with it into the same directory, stamped by the same fingerprint, verified
+/// on open by its own checksum, rebuilt with it when missing or damaged.
+pub struct Derived<'a> {
+    /// A plain file name inside the index directory.
+    pub name: &'static str,
+    pub build: &'a dyn Fn() -> Result<Vec<u8>>,
+}
+
+/// FNV-1a over `bytes`: the checksum a derived file ends with.
+fn checksum(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// `bytes` with their checksum appended, as written.
+fn sealed(mut bytes: Vec<u8>) -> Vec<u8> {
+    let sum = checksum(&bytes);
+    bytes.extend_from_slice(&sum.to_le_bytes());
+    bytes
+}
+
+/// The bytes of a sealed file whose checksum holds.
+fn unsealed(mut bytes: Vec<u8>) -> Option<Vec<u8>> {
+    let at = bytes.len().checked_sub(8)?;
+    let sum = u64::from_le_bytes(bytes[at..].try_into().ok()?);
+    bytes.truncate(at);
+    (checksum(&bytes) == sum).then_some(bytes)
 }
 
 /// The analyzed text of each field of a control, in `FIELDS` order.
@@ -104,8 +140,9 @@ fn framework_text(record: &Record, analyzer: &Analyzer, index: usize) -> Vec<Str
     analyzer.document_tokens(&titles.join(" . "))
 }
 
-/// A stable 64-bit FNV-1a over the record's files and the engine version.
-pub fn fingerprint(record: &Record, thesaurus: &str) -> String {
+/// A stable 64-bit FNV-1a over the record's files, the engine version and `also` (what
+/// else the derived files depend on: the embedding model's id, say).
+pub fn fingerprint(record: &Record, thesaurus: &str, also: &[&str]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut feed = |bytes: &[u8]| {
         for &b in bytes {
@@ -121,6 +158,9 @@ pub fn fingerprint(record: &Record, thesaurus: &str) -> String {
         feed(list.as_bytes());
     }
     feed(thesaurus.as_bytes());
+    for &part in also {
+        feed(part.as_bytes());
+    }
     let mut files: Vec<&(String, String)> = record.files.iter().collect();
     files.sort();
     for (path, text) in files {
@@ -180,21 +220,22 @@ impl SearchIndex {
         record: &Record,
         analyzer: &Analyzer,
         fingerprint: &str,
+        derived: &[Derived],
     ) -> Result<SearchIndex> {
         let state = record.root.join(STATE_DIR);
         let dir = state.join(format!("{INDEX_PREFIX}{fingerprint}"));
-        if let Ok(index) = Self::open_dir(&dir) {
+        if let Ok(index) = Self::open_dir(&dir, derived) {
             return Ok(index);
         }
-        match Self::build_locked(record, analyzer, &state, &dir) {
+        match Self::build_locked(record, analyzer, &state, &dir, derived) {
             Ok(index) => Ok(index),
-            Err(_) => Self::build_in_memory(record, analyzer),
+            Err(_) => Self::build_in_memory(record, analyzer, derived),
         }
     }
 
     /// Opens a finished index, verifying every file's checksum: a missing or damaged file
     /// makes it unusable (and so rebuilt), never an error of every later command.
-    fn open_dir(dir: &Path) -> Result<SearchIndex> {
+    fn open_dir(dir: &Path, derived: &[Derived]) -> Result<SearchIndex> {
         let index = Index::open_in_dir(dir)?;
         let (expected, id, fields) = schema();
         // The schema is ours; a mismatch means an old or foreign index: rebuild it.
@@ -205,7 +246,15 @@ impl SearchIndex {
         if !damaged.is_empty() {
             anyhow::bail!("damaged index files: {damaged:?}");
         }
-        Self::from_index(index, id, fields, Origin::Reused)
+        let mut files = Vec::new();
+        for d in derived {
+            let bytes = std::fs::read(dir.join(d.name))?;
+            let Some(bytes) = unsealed(bytes) else {
+                anyhow::bail!("damaged derived file {}", d.name);
+            };
+            files.push(bytes);
+        }
+        Self::from_index(index, id, fields, Origin::Reused, files)
     }
 
     /// Builds the index into `dir` under the state directory's lock; a run that waited for
@@ -215,6 +264,7 @@ impl SearchIndex {
         analyzer: &Analyzer,
         state: &Path,
         dir: &Path,
+        derived: &[Derived],
     ) -> Result<SearchIndex> {
         std::fs::create_dir_all(state)
             .with_context(|| format!("could not create `{}`", state.display()))?;
@@ -222,7 +272,7 @@ impl SearchIndex {
             .with_context(|| format!("could not open the lock in `{}`", state.display()))?;
         lock.lock()
             .with_context(|| format!("could not lock `{}`", state.display()))?;
-        if let Ok(index) = Self::open_dir(dir) {
+        if let Ok(index) = Self::open_dir(dir, derived) {
             return Ok(index);
         }
         outputs::sweep_stale(state);
@@ -242,6 +292,11 @@ impl SearchIndex {
             let index = Index::create_in_dir(&temp, schema)?;
             Self::fill(&index, record, analyzer, id, &fields)?;
             drop(index);
+            for d in derived {
+                let path = temp.join(d.name);
+                std::fs::write(&path, sealed((d.build)()?))
+                    .with_context(|| format!("could not write `{}`", path.display()))?;
+            }
             std::fs::rename(&temp, dir)
                 .with_context(|| format!("could not move the new index to `{}`", dir.display()))
         })();
@@ -252,18 +307,23 @@ impl SearchIndex {
         }
         outputs::forget(&temp);
         remove_old_indexes(state, dir);
-        let index = Self::open_dir(dir)?;
+        let index = Self::open_dir(dir, derived)?;
         Ok(SearchIndex {
             origin: Origin::Built,
             ..index
         })
     }
 
-    pub fn build_in_memory(record: &Record, analyzer: &Analyzer) -> Result<SearchIndex> {
+    pub fn build_in_memory(
+        record: &Record,
+        analyzer: &Analyzer,
+        derived: &[Derived],
+    ) -> Result<SearchIndex> {
         let (schema, id, fields) = schema();
         let index = Index::create_in_ram(schema);
         Self::fill(&index, record, analyzer, id, &fields)?;
-        Self::from_index(index, id, fields, Origin::InMemory)
+        let files = derived.iter().map(|d| (d.build)()).collect::<Result<_>>()?;
+        Self::from_index(index, id, fields, Origin::InMemory, files)
     }
 
     fn fill(
@@ -290,6 +350,7 @@ impl SearchIndex {
         id: Field,
         fields: Vec<(Field, f32)>,
         origin: Origin,
+        derived: Vec<Vec<u8>>,
     ) -> Result<SearchIndex> {
         let reader = index
             .reader_builder()
@@ -301,6 +362,7 @@ impl SearchIndex {
             id,
             fields,
             origin,
+            derived,
         })
     }
 
@@ -335,5 +397,20 @@ impl SearchIndex {
             }
         }
         Ok(hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_file_is_read_back_and_a_damaged_one_refused() {
+        let bytes = b"control vectors".to_vec();
+        let mut sealed = sealed(bytes.clone());
+        assert_eq!(unsealed(sealed.clone()), Some(bytes));
+        sealed[3] ^= 1;
+        assert_eq!(unsealed(sealed), None);
+        assert_eq!(unsealed(vec![1, 2, 3]), None);
     }
 }

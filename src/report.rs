@@ -65,7 +65,7 @@ pub fn proposals(outcome: &Outcome, record: &Record) -> Vec<Proposal> {
                 .control(&c.control)
                 .map(|control| control.title.clone())
                 .unwrap_or_default(),
-            score: (c.score * 1000.0).round() / 1000.0,
+            score: (c.rank * 1000.0).round() / 1000.0,
         })
         .collect()
 }

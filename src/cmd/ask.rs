@@ -110,9 +110,11 @@ fn render(outcome: &Answered, top: usize, explain: bool) -> String {
         out.push_str("candidates:\n");
         for c in outcome.candidates.iter().take(top) {
             out.push_str(&format!(
-                "  {:<10} score {:.2}  coverage {:.2}  phrasing {:.2}  bm25 {:.1}{}{}\n",
+                "  {:<10} rank {:.2}  score {:.2}  semantic {:.2}  coverage {:.2}  phrasing {:.2}  bm25 {:.1}{}{}\n",
                 c.control,
+                c.rank,
                 c.score,
+                c.semantic,
                 c.coverage,
                 c.phrasing,
                 c.bm25,

@@ -24,6 +24,7 @@ pub mod compose;
 pub mod question;
 pub mod retrieve;
 pub mod rules;
+pub mod semantic;
 pub mod signals;
 
 use std::path::Path;
@@ -33,19 +34,20 @@ use serde::{Deserialize, Serialize};
 
 pub use compose::Citation;
 pub use question::{Form, Question};
-pub use retrieve::{Analysis, Candidate};
+pub use retrieve::{Analysis, Candidate, Ranking};
 pub use rules::{Reason, ReasonCode};
 pub use signals::{Calibration, Evidence, Thresholds};
 
 use crate::catalog;
 use crate::check::CheckOptions;
 use crate::diag::Severity;
-use crate::index::{Origin, SearchIndex, fingerprint};
+use crate::index::{Derived, Origin, SearchIndex, fingerprint};
 use crate::limits::Limits;
 use crate::record::{self, Answer, Owner, Record};
 use crate::text::{Analyzer, record_analyzer};
 use retrieve::Matcher;
 use rules::Case;
+use semantic::Semantic;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -91,8 +93,10 @@ pub struct Outcome {
 pub struct Engine {
     pub record: Record,
     matcher: Matcher,
+    semantic: Option<Semantic>,
     pub calibration: Calibration,
     pub thresholds: Thresholds,
+    pub ranking: Ranking,
     /// When set, answers citing a control reviewed longer ago go to `review`.
     pub staleness: Option<CheckOptions>,
     pub index_origin: Origin,
@@ -130,20 +134,33 @@ impl Engine {
                 );
             }
         };
-        let stamp = fingerprint(&loaded.record, &own);
-        let index = SearchIndex::open_or_build(&loaded.record, &analyzer, &stamp)?;
+        let stamp = fingerprint(&loaded.record, &own, &semantic::stamp());
+        let record = &loaded.record;
+        let vectors = Derived {
+            name: semantic::FILE,
+            build: &|| semantic::build(record),
+        };
+        let index = SearchIndex::open_or_build(record, &analyzer, &stamp, &[vectors])?;
         Engine::from_parts(loaded.record, analyzer, index)
     }
 
+    /// The engine over a record, its analyzer and its index (with the control vectors as its
+    /// one derived file, or none: then the semantic signal is off).
     pub fn from_parts(record: Record, analyzer: Analyzer, index: SearchIndex) -> Result<Engine> {
         let index_origin = index.origin;
+        let semantic = match index.derived.first() {
+            Some(bytes) => Some(Semantic::decode(bytes, record.controls.len())?),
+            None => None,
+        };
         let matcher = Matcher::new(&record, analyzer, index);
-        let (calibration, thresholds) = signals::builtin()?;
+        let (calibration, thresholds, ranking) = signals::builtin()?;
         Ok(Engine {
             record,
             matcher,
+            semantic,
             calibration,
             thresholds,
+            ranking,
             staleness: None,
             index_origin,
         })
@@ -152,7 +169,16 @@ impl Engine {
     /// Answers one question: read, retrieve, weigh, decide, compose.
     pub fn ask(&self, text: &str) -> Result<Outcome> {
         let question = self.matcher.read(text);
-        let (analysis, candidates) = self.matcher.rank(&question)?;
+        let similarities = match &self.semantic {
+            Some(semantic) => {
+                let vector = semantic::embed(&[question.clause.as_str()])?;
+                Some(semantic.similarities(&vector[0]))
+            }
+            None => None,
+        };
+        let (analysis, candidates) =
+            self.matcher
+                .rank(&question, similarities.as_deref(), &self.ranking)?;
         Ok(self.decide(&question, analysis, candidates))
     }
 
@@ -189,9 +215,14 @@ impl Engine {
             score: best.score,
             coverage: best.coverage,
             phrasing: best.phrasing,
-            lead: candidates
-                .get(1)
-                .map_or(best.score, |second| best.score - second.score)
+            // Over every other candidate, not only the runner-up by rank: when the semantic
+            // signal puts first a control the judge scores below another, the lead is
+            // negative, and the match is the weaker for it.
+            lead: candidates[1..]
+                .iter()
+                .map(|c| best.score - c.score)
+                .min_by(f32::total_cmp)
+                .unwrap_or(best.score)
                 .min(signals::LEAD_CAP),
             units: analysis.units.len() as f32,
         };
@@ -221,9 +252,10 @@ impl Engine {
             analysis: &analysis,
             best,
             control,
-            second: candidates
-                .get(1)
-                .map(|c| (c, &self.record.controls[c.index])),
+            others: candidates[1..]
+                .iter()
+                .map(|c| (c, &self.record.controls[c.index]))
+                .collect(),
             evidence,
             confidence,
             thresholds: self.thresholds,
@@ -234,7 +266,10 @@ impl Engine {
             return not_on_record(analysis, candidates, confidence, Some(evidence), reason);
         }
         let (mut status, mut reason) = if !strong {
-            (Status::Review, rules::weak_match(&case))
+            // Meaning alone choosing the control says more than the match being weak.
+            let reason =
+                rules::semantic_override(&case).unwrap_or_else(|| rules::weak_match(&case));
+            (Status::Review, reason)
         } else {
             match rules::first(rules::READ_FIRST, &case) {
                 Some(reason) => (Status::Review, reason),
@@ -291,6 +326,18 @@ impl Engine {
             candidates,
             evidence: Some(evidence),
         }
+    }
+
+    /// Embeds the questions of `texts` in batches ahead of [`Engine::ask`]ing them one by
+    /// one: a batch embeds several times faster than single questions.
+    pub fn prepare(&self, texts: &[&str]) -> Result<()> {
+        if self.semantic.is_none() {
+            return Ok(());
+        }
+        let clauses: Vec<String> = texts.iter().map(|t| self.matcher.read(t).clause).collect();
+        let refs: Vec<&str> = clauses.iter().map(String::as_str).collect();
+        semantic::embed(&refs)?;
+        Ok(())
     }
 
     /// The cited controls reviewed longer ago than `staleness` allows (or never), in citation

@@ -81,11 +81,32 @@ impl Profile {
     }
 }
 
+/// How candidates are ranked when the semantic signal is on (`calibration.toml`,
+/// `[ranking]`).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ranking {
+    /// The share of the semantic similarity in a candidate's rank (the rest is the judge's
+    /// score).
+    pub semantic: f32,
+    /// How many of the nearest controls by meaning join BM25's candidates.
+    pub neighbours: usize,
+    /// How similar a control must be to join them: below it, a control that shares no word
+    /// with the question is no candidate.
+    pub floor: f32,
+}
+
 /// One candidate's scores, for choosing and for `--explain`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Candidate {
     pub control: String,
+    /// What candidates are ranked by: the judge's score, blended with the semantic
+    /// similarity when the engine has it.
+    pub rank: f32,
+    /// The judge's score: how much of the question the control explains.
     pub score: f32,
+    /// The sentence-embedding similarity of the question to the control's nearest text.
+    pub semantic: f32,
     pub coverage: f32,
     /// The share of the question covered only by negative sentences of the statement.
     pub denied: f32,
@@ -229,11 +250,36 @@ impl Matcher {
     }
 
     /// Ranks the controls for `question`, best first, with what was seen in it.
-    pub fn rank(&self, question: &Question) -> Result<(Analysis, Vec<Candidate>)> {
+    ///
+    /// `similarities` holds each control's semantic similarity to the question, when the
+    /// engine has the model: the nearest controls join BM25's candidates, and candidates are
+    /// ranked by their judge's score blended with it ([`Ranking`]).
+    pub fn rank(
+        &self,
+        question: &Question,
+        similarities: Option<&[f32]>,
+        ranking: &Ranking,
+    ) -> Result<(Analysis, Vec<Candidate>)> {
         let units = &question.units;
         let framework_ids = &question.framework_ids;
         let tokens: Vec<String> = units.iter().map(|u| u.token.clone()).collect();
         let mut hits = self.index.search(&tokens, CANDIDATES)?;
+        if let Some(similarities) = similarities
+            && !tokens.is_empty()
+        {
+            // The nearest controls by meaning, which may share no word with the question.
+            let mut nearest: Vec<usize> = (0..similarities.len()).collect();
+            nearest.sort_by(|&a, &b| similarities[b].total_cmp(&similarities[a]).then(a.cmp(&b)));
+            for i in nearest
+                .into_iter()
+                .take(ranking.neighbours)
+                .filter(|&i| similarities[i] >= ranking.floor)
+            {
+                if !hits.iter().any(|(id, _)| self.by_id.get(id) == Some(&i)) {
+                    hits.push((self.id_of(i), 0.0));
+                }
+            }
+        }
         let by_framework: BTreeSet<usize> = framework_ids
             .iter()
             .flat_map(|id| self.framework.get(id).into_iter().flatten().copied())
@@ -254,9 +300,16 @@ impl Matcher {
             .filter_map(|(id, bm25)| self.by_id.get(id).map(|&i| (i, *bm25)))
             .map(|(i, bm25)| self.judge(i, bm25, units, &weights, total, by_framework.contains(&i)))
             .collect();
+        if let Some(similarities) = similarities {
+            for c in &mut candidates {
+                c.semantic = similarities[c.index];
+                c.rank = (1.0 - ranking.semantic) * c.score + ranking.semantic * c.semantic;
+            }
+        }
         candidates.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
+            b.rank
+                .total_cmp(&a.rank)
+                .then(b.score.total_cmp(&a.score))
                 .then(b.bm25.total_cmp(&a.bm25))
                 .then(a.index.cmp(&b.index))
         });
@@ -327,7 +380,9 @@ impl Matcher {
         }
         Candidate {
             control: self.id_of(i),
+            rank: score,
             score,
+            semantic: 0.0,
             coverage,
             denied,
             phrasing,

@@ -56,12 +56,13 @@ pub enum ReasonCode {
     WhichOfTwo,
     FormLabel,
     AmbiguousMatch,
+    SemanticOverride,
     YesNeedsYesControl,
     StaleCitation,
 }
 
 impl ReasonCode {
-    pub const ALL: [ReasonCode; 19] = [
+    pub const ALL: [ReasonCode; 20] = [
         ReasonCode::StrongMatch,
         ReasonCode::FrameworkId,
         ReasonCode::WeakMatch,
@@ -79,6 +80,7 @@ impl ReasonCode {
         ReasonCode::WhichOfTwo,
         ReasonCode::FormLabel,
         ReasonCode::AmbiguousMatch,
+        ReasonCode::SemanticOverride,
         ReasonCode::YesNeedsYesControl,
         ReasonCode::StaleCitation,
     ];
@@ -102,6 +104,7 @@ impl ReasonCode {
             ReasonCode::WhichOfTwo => "which_of_two",
             ReasonCode::FormLabel => "form_label",
             ReasonCode::AmbiguousMatch => "ambiguous_match",
+            ReasonCode::SemanticOverride => "semantic_override",
             ReasonCode::YesNeedsYesControl => "yes_needs_yes_control",
             ReasonCode::StaleCitation => "stale_citation",
         }
@@ -139,8 +142,8 @@ pub struct Case<'a> {
     pub analysis: &'a Analysis,
     pub best: &'a Candidate,
     pub control: &'a Control,
-    /// The runner-up and its control.
-    pub second: Option<(&'a Candidate, &'a Control)>,
+    /// The other candidates, in rank order, with their controls.
+    pub others: Vec<(&'a Candidate, &'a Control)>,
     pub evidence: Evidence,
     pub confidence: f32,
     pub thresholds: Thresholds,
@@ -192,6 +195,7 @@ pub const READ_FIRST: &[Rule] = &[
     which_of_two,
     form_label,
     ambiguous_match,
+    semantic_override,
 ];
 
 /// The first rule of `table` that applies.
@@ -343,21 +347,40 @@ fn form_label(c: &Case) -> Option<Reason> {
 }
 
 /// Another control explains the question as well and answers it otherwise: which one the
-/// customer meant is a guess ("a documented list of personal data").
+/// customer meant is a guess ("a documented list of personal data"). Any other candidate
+/// counts, not only the runner-up by rank: the semantic signal may rank one that explains
+/// the question better lower.
 fn ambiguous_match(c: &Case) -> Option<Reason> {
-    let (second, control) = c.second?;
-    (c.best.score - second.score < TIE
-        && second.coverage >= c.best.coverage
-        && control.answer != c.answer)
-        .then(|| {
-            Reason::new(
-                ReasonCode::AmbiguousMatch,
-                format!(
-                    "`{}` explains the question as well and answers it otherwise",
-                    control.id
-                ),
-            )
-        })
+    let (_, control) = c.others.iter().find(|(other, control)| {
+        c.best.score - other.score < TIE
+            && other.coverage >= c.best.coverage
+            && control.answer != c.answer
+    })?;
+    Some(Reason::new(
+        ReasonCode::AmbiguousMatch,
+        format!(
+            "`{}` explains the question as well and answers it otherwise",
+            control.id
+        ),
+    ))
+}
+
+/// The sentence model ranked first a control the judge scores below another: meaning alone
+/// chose it, and meaning is what the embedding does not tell apart from a near miss. Such a
+/// choice is proposed, never sent unread.
+pub fn semantic_override(c: &Case) -> Option<Reason> {
+    let (other, control) = c
+        .others
+        .iter()
+        .filter(|(other, _)| other.score > c.best.score)
+        .max_by(|a, b| a.0.score.total_cmp(&b.0.score))?;
+    Some(Reason::new(
+        ReasonCode::SemanticOverride,
+        format!(
+            "`{}` is first by meaning, but the words of the question fit `{}` better ({:.2} against {:.2})",
+            c.control.id, control.id, other.score, c.best.score
+        ),
+    ))
 }
 
 /// What the question reads as against `control`, and the answer it gets: the answer of a

@@ -8,6 +8,8 @@
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+use super::retrieve::Ranking;
+
 /// The data file the fitting tool writes.
 pub const CALIBRATION_TOML: &str = include_str!("calibration.toml");
 
@@ -114,6 +116,7 @@ impl Calibration {
 #[serde(deny_unknown_fields)]
 struct File {
     thresholds: Thresholds,
+    ranking: Ranking,
     calibration: FileCalibration,
 }
 
@@ -125,7 +128,7 @@ struct FileCalibration {
 }
 
 /// Reads a calibration file's text (the built-in one is [`CALIBRATION_TOML`]).
-pub fn parse(text: &str) -> Result<(Calibration, Thresholds)> {
+pub fn parse(text: &str) -> Result<(Calibration, Thresholds, Ranking)> {
     let file: File = toml::from_str(text).context("calibration.toml")?;
     let mut weights = Vec::new();
     for (name, value) in &file.calibration.weights {
@@ -147,11 +150,12 @@ pub fn parse(text: &str) -> Result<(Calibration, Thresholds)> {
             bias: file.calibration.bias,
         },
         file.thresholds,
+        file.ranking,
     ))
 }
 
 /// The built-in calibration and thresholds.
-pub fn builtin() -> Result<(Calibration, Thresholds)> {
+pub fn builtin() -> Result<(Calibration, Thresholds, Ranking)> {
     parse(CALIBRATION_TOML)
 }
 
@@ -198,14 +202,14 @@ mod tests {
 
     #[test]
     fn the_built_in_calibration_reads_and_names_every_signal() {
-        let (calibration, thresholds) = builtin().unwrap();
+        let (calibration, thresholds, _) = builtin().unwrap();
         assert_eq!(calibration.weights.len(), Signal::ALL.len());
         assert!(thresholds.review > 0.0 && thresholds.answer > 0.0);
     }
 
     #[test]
     fn rendering_the_built_in_calibration_gives_the_file_back() {
-        let (calibration, thresholds) = builtin().unwrap();
+        let (calibration, thresholds, _) = builtin().unwrap();
         assert_eq!(render(&calibration, &thresholds), CALIBRATION_TOML);
     }
 

@@ -38,6 +38,27 @@ fn a_corrupt_index_is_rebuilt_silently() {
 }
 
 #[test]
+fn damaged_or_missing_control_vectors_are_rebuilt_silently() {
+    let dir = copy_example();
+    onrecord(dir.path(), &["index"]);
+    let vectors = index_dir(dir.path()).join("vectors.bin");
+    let mut bytes = std::fs::read(&vectors).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&vectors, &bytes).unwrap();
+    assert_eq!(
+        onrecord(dir.path(), &["index"]).stdout,
+        "index built: 130 controls\n",
+        "a flipped byte is found by the checksum"
+    );
+    std::fs::remove_file(index_dir(dir.path()).join("vectors.bin")).unwrap();
+    let run = onrecord(dir.path(), &["ask", "Is MFA enforced?"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("answered: yes"), "{}", run.stdout);
+    assert!(index_dir(dir.path()).join("vectors.bin").is_file());
+}
+
+#[test]
 fn an_unwritable_index_location_falls_back_to_memory() {
     let dir = copy_example();
     std::fs::write(

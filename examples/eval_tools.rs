@@ -1,0 +1,240 @@
+//! Measuring tools over the labeled evaluation set (`fixtures/eval/`), outside `cargo test`:
+//!
+//! ```sh
+//! cargo run --release --example eval_tools -- score         # every split and batch
+//! cargo run --release --example eval_tools -- sweep         # thresholds on tune
+//! cargo run --release --example eval_tools -- rank          # semantic share and neighbours on tune
+//! cargo run --release --example eval_tools -- curve         # top-1 against gaps flagged, both splits
+//! cargo run --release --example eval_tools -- fit [--write] # the calibration, fitted on tune
+//! cargo run --release --example eval_tools -- dump FILE     # what the judge saw, tune only
+//! ```
+//!
+//! `fit --write` rewrites `src/engine/calibration.toml`; the others only print. Only the
+//! `tune` split is tuned on: the tools that choose numbers read `tune` alone, and `curve`
+//! prints `holdout` beside it to show, not to choose.
+
+#[path = "../tests/evalset/mod.rs"]
+mod evalset;
+
+use evalset::{Labeled, Score, batch, eval_engine, evaluate, questions, repo};
+use onrecord::engine::signals::{self, Signal};
+use onrecord::engine::{Ranking, Thresholds};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("score") => score(),
+        Some("sweep") => sweep(),
+        Some("rank") => rank(),
+        Some("curve") => curve(),
+        Some("fit") => fit(args.iter().any(|a| a == "--write")),
+        Some("dump") => match args.get(1) {
+            Some(path) => dump(path),
+            None => usage(),
+        },
+        _ => usage(),
+    }
+}
+
+fn usage() {
+    eprintln!("usage: eval_tools score | sweep | rank | curve | fit [--write] | dump FILE");
+    std::process::exit(2);
+}
+
+fn tune() -> Vec<Labeled> {
+    questions()
+        .into_iter()
+        .filter(|q| q.split == "tune")
+        .collect()
+}
+
+fn score() {
+    let (_dir, engine) = eval_engine();
+    let (scores, _) = evaluate(&engine, &questions());
+    for (split, s) in &scores {
+        println!("{split:>17}: {}", s.line());
+    }
+}
+
+fn sweep() {
+    let (_dir, mut engine) = eval_engine();
+    let tune = tune();
+    for review in [0.45f32, 0.5, 0.525, 0.55, 0.575, 0.6, 0.625, 0.65, 0.7] {
+        for answer in [0.75f32, 0.8, 0.85] {
+            if answer < review {
+                continue;
+            }
+            engine.thresholds = Thresholds { answer, review };
+            let (scores, _) = evaluate(&engine, &tune);
+            println!(
+                "review {review:.2} answer {answer:.2}: {}",
+                scores["tune"].line()
+            );
+        }
+    }
+}
+
+/// The tune split's ranked-first share, by batch, over blends of the semantic signal.
+fn rank() {
+    let (_dir, mut engine) = eval_engine();
+    let tune = tune();
+    for neighbours in [0usize, 5, 10] {
+        for semantic in [0.0f32, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0] {
+            engine.ranking = Ranking {
+                semantic,
+                neighbours,
+                ..engine.ranking
+            };
+            let (scores, _) = evaluate(&engine, &tune);
+            let by: Vec<String> = scores
+                .iter()
+                .filter(|(k, _)| k.starts_with("tune "))
+                .map(|(k, s)| format!("{} {:.1}%", &k[5..], s.ranked() * 100.0))
+                .collect();
+            println!(
+                "semantic {semantic:.1} neighbours {neighbours:>2}: ranked first {:.1}%, top-1 {:.1}%, wrong {}/{}, flagged {:.1}% | {}",
+                scores["tune"].ranked() * 100.0,
+                scores["tune"].top1() * 100.0,
+                scores["tune"].wrong_claims,
+                scores["tune"].answered,
+                scores["tune"].flagged() * 100.0,
+                by.join(", ")
+            );
+        }
+    }
+}
+
+/// Top-1 (the first citation right, not `not_on_record`) against the share of gaps flagged,
+/// as the review threshold moves: with and without the semantic signal.
+fn curve() {
+    let (_dir, mut engine) = eval_engine();
+    let all = questions();
+    let base = engine.ranking;
+    for (name, ranking) in [
+        (
+            "lexical",
+            Ranking {
+                semantic: 0.0,
+                neighbours: 0,
+                floor: 1.0,
+            },
+        ),
+        ("with semantic", base),
+    ] {
+        engine.ranking = ranking;
+        println!(
+            "{name} (semantic {}, neighbours {}):",
+            ranking.semantic, ranking.neighbours
+        );
+        for review in [0.3f32, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7] {
+            engine.thresholds.review = review;
+            let (scores, _) = evaluate(&engine, &all);
+            let cell = |s: &Score| {
+                format!(
+                    "top-1 {:.1}% flagged {:.1}% wrong {}/{}",
+                    s.top1() * 100.0,
+                    s.flagged() * 100.0,
+                    s.wrong_claims,
+                    s.answered
+                )
+            };
+            println!(
+                "  review {review:.2}: tune {} | holdout {}",
+                cell(&scores["tune"]),
+                cell(&scores["holdout"])
+            );
+        }
+    }
+}
+
+fn dump(path: &str) {
+    let (_dir, engine) = eval_engine();
+    let mut out = String::new();
+    for q in tune() {
+        let o = engine.ask(&q.question).unwrap();
+        let line = serde_json::json!({
+            "id": q.id, "batch": batch(&q.id), "expect": q.expect, "answer": q.answer,
+            "question": q.question, "status": o.status.as_str(), "confidence": o.confidence,
+            "reason": o.reason, "got": o.answer.map(|a| a.as_str()),
+            "analysis": o.analysis, "candidates": o.candidates,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// Fits the logistic calibration on the `tune` split (label: the best candidate is a right
+/// citation) and prints it; `--write` puts it in `src/engine/calibration.toml`.
+fn fit(write: bool) {
+    let (_dir, engine) = eval_engine();
+    let mut xs: Vec<Vec<f64>> = Vec::new();
+    let mut ys: Vec<f64> = Vec::new();
+    for q in tune() {
+        let o = engine.ask(&q.question).unwrap();
+        let (Some(evidence), Some(best)) = (o.evidence, o.candidates.first()) else {
+            continue;
+        };
+        xs.push(
+            Signal::ALL
+                .iter()
+                .map(|&s| f64::from(evidence.get(s)))
+                .collect(),
+        );
+        ys.push(f64::from(u8::from(q.expect.contains(&best.control))));
+    }
+    let (weights, bias) = logistic(&xs, &ys);
+    let calibration = signals::Calibration {
+        weights: Signal::ALL
+            .iter()
+            .zip(&weights)
+            .map(|(&s, &w)| (s, (w * 1000.0).round() as f32 / 1000.0))
+            .collect(),
+        bias: (bias * 1000.0).round() as f32 / 1000.0,
+    };
+    println!("{calibration:?} ({} questions)", xs.len());
+    if write {
+        let text = signals::render(&calibration, &engine.thresholds);
+        let path = repo().join("src/engine/calibration.toml");
+        std::fs::write(&path, text).unwrap();
+        println!("wrote {}", path.display());
+    }
+}
+
+/// Plain gradient descent on the L2-regularised log loss of standardised features; the
+/// weights and bias returned are for the raw features.
+fn logistic(xs: &[Vec<f64>], ys: &[f64]) -> (Vec<f64>, f64) {
+    let k = xs[0].len();
+    let n = xs.len() as f64;
+    let mean: Vec<f64> = (0..k)
+        .map(|j| xs.iter().map(|x| x[j]).sum::<f64>() / n)
+        .collect();
+    let sd: Vec<f64> = (0..k)
+        .map(|j| {
+            let var = xs.iter().map(|x| (x[j] - mean[j]).powi(2)).sum::<f64>() / n;
+            var.sqrt().max(1e-9)
+        })
+        .collect();
+    let z: Vec<Vec<f64>> = xs
+        .iter()
+        .map(|x| (0..k).map(|j| (x[j] - mean[j]) / sd[j]).collect())
+        .collect();
+    let (mut w, mut b) = (vec![0.0f64; k], 0.0f64);
+    for _ in 0..20_000 {
+        let (mut gw, mut gb) = (vec![0.0f64; k], 0.0f64);
+        for (x, y) in z.iter().zip(ys) {
+            let p = 1.0 / (1.0 + (-(x.iter().zip(&w).map(|(a, c)| a * c).sum::<f64>() + b)).exp());
+            for j in 0..k {
+                gw[j] += (p - y) * x[j] / n;
+            }
+            gb += (p - y) / n;
+        }
+        for j in 0..k {
+            w[j] -= 0.5 * (gw[j] + 0.01 * w[j]);
+        }
+        b -= 0.5 * gb;
+    }
+    let raw: Vec<f64> = (0..k).map(|j| w[j] / sd[j]).collect();
+    let bias = b - (0..k).map(|j| w[j] * mean[j] / sd[j]).sum::<f64>();
+    (raw, bias)
+}
