@@ -70,7 +70,29 @@ pub struct SearchIndex {
 pub struct Derived<'a> {
     /// A plain file name inside the index directory.
     pub name: &'static str,
-    pub build: &'a dyn Fn() -> Result<Vec<u8>>,
+    /// Builds the file; given the same file of the record's previous index when there is
+    /// one (checksum verified), so what did not change can be carried over.
+    pub build: &'a BuildDerived<'a>,
+}
+
+/// How a [`Derived`] file is built: from the previous index's copy of it, if any.
+pub type BuildDerived<'a> = dyn Fn(Option<&[u8]>) -> Result<Vec<u8>> + 'a;
+
+/// The file `name` of the most recently built other index in `state`, if it is whole.
+fn previous_derived(state: &Path, keep: &Path, name: &str) -> Option<Vec<u8>> {
+    let newest = std::fs::read_dir(state)
+        .ok()?
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(INDEX_PREFIX))
+        .filter(|e| e.path() != keep)
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .max()?;
+    let path = newest.1.join(name);
+    // Only a regular file, never through a symlink someone planted.
+    if !std::fs::symlink_metadata(&path).ok()?.is_file() {
+        return None;
+    }
+    unsealed(std::fs::read(path).ok()?)
 }
 
 /// FNV-1a over `bytes`: the checksum a derived file ends with.
@@ -293,8 +315,9 @@ impl SearchIndex {
             Self::fill(&index, record, analyzer, id, &fields)?;
             drop(index);
             for d in derived {
+                let previous = previous_derived(state, dir, d.name);
                 let path = temp.join(d.name);
-                std::fs::write(&path, sealed((d.build)()?))
+                std::fs::write(&path, sealed((d.build)(previous.as_deref())?))
                     .with_context(|| format!("could not write `{}`", path.display()))?;
             }
             std::fs::rename(&temp, dir)
@@ -322,7 +345,10 @@ impl SearchIndex {
         let (schema, id, fields) = schema();
         let index = Index::create_in_ram(schema);
         Self::fill(&index, record, analyzer, id, &fields)?;
-        let files = derived.iter().map(|d| (d.build)()).collect::<Result<_>>()?;
+        let files = derived
+            .iter()
+            .map(|d| (d.build)(None))
+            .collect::<Result<_>>()?;
         Self::from_index(index, id, fields, Origin::InMemory, files)
     }
 

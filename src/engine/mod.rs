@@ -138,7 +138,7 @@ impl Engine {
         let record = &loaded.record;
         let vectors = Derived {
             name: semantic::FILE,
-            build: &|| semantic::build(record),
+            build: &|previous| semantic::build(record, previous),
         };
         let index = SearchIndex::open_or_build(record, &analyzer, &stamp, &[vectors])?;
         Engine::from_parts(loaded.record, analyzer, index)

@@ -5,7 +5,8 @@
 //! `questions`; its similarity to a question is the best of those. The control vectors are
 //! derived from the record once and stored with its index (`vectors.bin`, stamped by the
 //! same fingerprint, which covers the model's id), so a run with a warm index embeds only
-//! its questions. Questions are embedded through a per-process memo: a question asked twice,
+//! its questions; after a record change, the vectors of unchanged texts are carried over
+//! from the previous index, so only the changed texts are embedded. Questions are embedded through a per-process memo: a question asked twice,
 //! or by two questionnaires of one `coverage` run, is embedded once.
 
 use std::collections::HashMap;
@@ -20,7 +21,7 @@ use crate::record::Record;
 pub const FILE: &str = "vectors.bin";
 
 /// Bump when what is embedded per control changes.
-const LAYOUT: &str = "onrecord-vectors-1";
+const LAYOUT: &str = "onrecord-vectors-2";
 
 /// The most texts the per-process memo keeps (about 1.6 KB each).
 const MEMO_LIMIT: usize = 200_000;
@@ -99,16 +100,83 @@ pub fn embed(texts: &[&str]) -> Result<Vec<Vector>> {
     Ok(out)
 }
 
-/// The record's control vectors as the derived file stores them: the count, then each
-/// vector's owner (u32) and 384 f32, little-endian.
-pub fn build(record: &Record) -> Result<Vec<u8>> {
+/// The derived file's first bytes: its layout and the model that made its vectors.
+fn header() -> Vec<u8> {
+    format!("{LAYOUT} {}\n", embed::model_id()).into_bytes()
+}
+
+/// The bytes of one vector entry: its control (u32), the hash of its text (u64), 384 f32.
+const ENTRY: usize = 4 + 8 + 4 * DIM;
+
+/// A stable hash of a text (64-bit FNV-1a), to find a vector again after a record change.
+fn text_hash(text: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in text.as_bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+/// The entries of a derived file of this layout and model: (control, text hash, vector).
+fn entries(bytes: &[u8]) -> Result<Vec<(usize, u64, Vector)>> {
+    let head = header();
+    let Some(body) = bytes.strip_prefix(head.as_slice()) else {
+        bail!("vectors: another layout or model");
+    };
+    if body.len() % ENTRY != 0 {
+        bail!(
+            "vectors: {} bytes is no whole number of entries",
+            body.len()
+        );
+    }
+    Ok(body
+        .chunks_exact(ENTRY)
+        .map(|chunk| {
+            let word = |at: usize| [chunk[at], chunk[at + 1], chunk[at + 2], chunk[at + 3]];
+            let owner = u32::from_le_bytes(word(0)) as usize;
+            let mut hash = [0u8; 8];
+            hash.copy_from_slice(&chunk[4..12]);
+            let mut vector = [0f32; DIM];
+            for (k, x) in vector.iter_mut().enumerate() {
+                *x = f32::from_le_bytes(word(12 + 4 * k));
+            }
+            (owner, u64::from_le_bytes(hash), vector)
+        })
+        .collect())
+}
+
+/// The record's control vectors as the derived file stores them. The vectors of texts the
+/// `previous` file (the record's last index) already holds are carried over, so a change to
+/// one control embeds that control's texts only.
+pub fn build(record: &Record, previous: Option<&[u8]>) -> Result<Vec<u8>> {
     let texts = control_texts(record);
-    let refs: Vec<&str> = texts.iter().map(|(_, t)| t.as_str()).collect();
-    let vectors = embed(&refs)?;
-    let mut bytes = Vec::with_capacity(8 + vectors.len() * (4 + 4 * DIM));
-    bytes.extend_from_slice(&(vectors.len() as u64).to_le_bytes());
-    for ((owner, _), vector) in texts.iter().zip(&vectors) {
+    let known: HashMap<u64, Vector> = previous
+        .and_then(|bytes| entries(bytes).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(_, hash, vector)| (hash, vector))
+        .collect();
+    let hashes: Vec<u64> = texts.iter().map(|(_, t)| text_hash(t)).collect();
+    let missing: Vec<&str> = texts
+        .iter()
+        .zip(&hashes)
+        .filter(|(_, h)| !known.contains_key(*h))
+        .map(|((_, t), _)| t.as_str())
+        .collect();
+    let fresh = embed(&missing)?;
+    let fresh: HashMap<&str, Vector> = missing.iter().copied().zip(fresh).collect();
+    let mut bytes = header();
+    bytes.reserve(texts.len() * ENTRY);
+    for ((owner, text), hash) in texts.iter().zip(&hashes) {
+        let vector = match known.get(hash) {
+            Some(v) => *v,
+            None => *fresh
+                .get(text.as_str())
+                .ok_or_else(|| anyhow!("a control text was not embedded"))?,
+        };
         bytes.extend_from_slice(&(*owner as u32).to_le_bytes());
+        bytes.extend_from_slice(&hash.to_le_bytes());
         for x in vector {
             bytes.extend_from_slice(&x.to_le_bytes());
         }
@@ -126,25 +194,11 @@ pub struct Semantic {
 impl Semantic {
     /// Reads [`build`]'s bytes for a record of `controls` controls.
     pub fn decode(bytes: &[u8], controls: usize) -> Result<Semantic> {
-        let count = bytes
-            .get(..8)
-            .and_then(|b| b.try_into().ok())
-            .map(u64::from_le_bytes)
-            .ok_or_else(|| anyhow!("vectors: too short"))? as usize;
-        let each = 4 + 4 * DIM;
-        if bytes.len() != 8 + count * each {
-            bail!("vectors: {} bytes for {count} vectors", bytes.len());
-        }
-        let mut owners = Vec::with_capacity(count);
-        let mut vectors = Vec::with_capacity(count);
-        for chunk in bytes[8..].chunks_exact(each) {
-            let owner = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as usize;
+        let mut owners = Vec::new();
+        let mut vectors = Vec::new();
+        for (owner, _, vector) in entries(bytes)? {
             if owner >= controls {
                 bail!("vectors: control {owner} of {controls}");
-            }
-            let mut vector = [0f32; DIM];
-            for (x, b) in vector.iter_mut().zip(chunk[4..].chunks_exact(4)) {
-                *x = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
             }
             owners.push(owner);
             vectors.push(vector);

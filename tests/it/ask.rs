@@ -5,11 +5,11 @@
 use onrecord::engine::{Engine, Outcome, Status};
 use onrecord::record::Answer;
 
-use crate::{copy_example, index_dir, onrecord, record_with, repo};
+use crate::{copy_example, copy_example_cold, index_dir, onrecord, record_with, repo};
 
 #[test]
 fn index_is_built_once_then_reused_and_rebuilt_when_the_record_changes() {
-    let dir = copy_example();
+    let dir = copy_example_cold();
     assert_eq!(
         onrecord(dir.path(), &["index"]).stdout,
         "index built: 130 controls\n"
@@ -60,7 +60,7 @@ fn damaged_or_missing_control_vectors_are_rebuilt_silently() {
 
 #[test]
 fn an_unwritable_index_location_falls_back_to_memory() {
-    let dir = copy_example();
+    let dir = copy_example_cold();
     std::fs::write(
         dir.path().join(".onrecord"),
         "a file where the index directory would go",

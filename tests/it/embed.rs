@@ -93,3 +93,25 @@ fn a_text_gets_the_same_bits_whatever_it_is_embedded_with() {
     }
     assert_eq!(first[0].len(), DIM);
 }
+
+#[test]
+fn a_rebuilt_record_carries_over_the_vectors_of_unchanged_texts() {
+    use onrecord::engine::semantic;
+    use onrecord::limits::Limits;
+    let dir = crate::copy_example();
+    let record = onrecord::record::load(dir.path(), &Limits::default())
+        .unwrap()
+        .record;
+    let first = semantic::build(&record, None).unwrap();
+    // A previous file whose every vector was altered: what is carried over is the previous
+    // file's, so the rebuilt file equals it, not a fresh embedding.
+    let marked: Vec<u8> = {
+        let mut bytes = first.clone();
+        let at = bytes.len() - 4;
+        bytes[at] ^= 1;
+        bytes
+    };
+    assert_eq!(semantic::build(&record, Some(&marked)).unwrap(), marked);
+    // Another layout or model is not carried over.
+    assert_eq!(semantic::build(&record, Some(b"other")).unwrap(), first);
+}

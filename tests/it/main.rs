@@ -159,6 +159,17 @@ pub fn record_with(controls: &str, mappings: &str) -> tempfile::TempDir {
 
 /// A scratch copy of the example record, so tests may write its index or edit it.
 pub fn copy_example() -> tempfile::TempDir {
+    let dir = copy_example_cold();
+    copy_dir(
+        &warm_example().path().join(".onrecord"),
+        &dir.path().join(".onrecord"),
+    );
+    dir
+}
+
+/// The example record copied with no `.onrecord/`: its first answering run builds the index
+/// and embeds every control's texts.
+pub fn copy_example_cold() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     for sub in ["knowledge", "mappings"] {
         copy_dir(&repo().join(sub), &dir.path().join(sub));
@@ -169,6 +180,18 @@ pub fn copy_example() -> tempfile::TempDir {
     )
     .unwrap();
     dir
+}
+
+/// A copy of the example record indexed once per test run, whose `.onrecord/` every
+/// [`copy_example`] starts with: the index fingerprints the record's files, not where they
+/// are, so the copies answer at once instead of each embedding the record again.
+fn warm_example() -> &'static tempfile::TempDir {
+    static WARM: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    WARM.get_or_init(|| {
+        let dir = copy_example_cold();
+        onrecord::engine::Engine::open(dir.path()).expect("the example record opens");
+        dir
+    })
 }
 
 /// The eval record copied to `to`, with the knowledge files of `fixtures/eval/VARIANT/` in place
