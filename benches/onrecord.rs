@@ -64,17 +64,29 @@ fn main() {
             .expect("run onrecord");
         assert!(status.success(), "onrecord {args:?} failed");
     };
-    let mut edits = 0;
     missed += report_runs(
-        "onrecord index after a record change, example record",
+        "onrecord index from nothing, example record (every control text embedded)",
         Duration::from_secs(10),
         3,
         || {
-            // A new comment line changes the fingerprint: the index and the control vectors
-            // are built again.
+            let _ = std::fs::remove_dir_all(example.join(".onrecord"));
+            onrecord(&["index"]);
+        },
+    );
+    let mut edits = 0;
+    missed += report_runs(
+        "onrecord index after a record change, example record (changed texts embedded)",
+        Duration::from_secs(10),
+        3,
+        || {
+            // One control's statement changes: the index is rebuilt, and only that
+            // control's text is embedded again.
             edits += 1;
             let file = example.join("knowledge/zz-bench.toml");
-            std::fs::write(file, format!("# bench edit {edits}\n")).expect("edit");
+            let control = format!(
+                "[[control]]\nid = \"BENCH-01\"\ntitle = \"Bench control\"\nanswer = \"yes\"\nstatement = \"A statement changed for run {edits}.\"\nreviewed = 2026-11-01\n"
+            );
+            std::fs::write(file, control).expect("edit");
             onrecord(&["index"]);
         },
     );
@@ -161,13 +173,20 @@ fn peak_rss(what: &str, limit: f64) -> usize {
 
 /// Copies the record files of `source` (knowledge, mappings, thesaurus) into `dest`.
 fn copy_record(source: &Path, dest: &Path) {
-    for dir in ["knowledge", "mappings"] {
-        std::fs::create_dir_all(dest.join(dir)).expect("mkdir");
-        for entry in std::fs::read_dir(source.join(dir)).expect("read") {
+    fn copy_tree(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for entry in std::fs::read_dir(from).expect("read") {
             let path = entry.expect("entry").path();
-            std::fs::copy(&path, dest.join(dir).join(path.file_name().expect("name")))
-                .expect("copy");
+            let target = to.join(path.file_name().expect("name"));
+            if path.is_dir() {
+                copy_tree(&path, &target);
+            } else {
+                std::fs::copy(&path, target).expect("copy");
+            }
         }
+    }
+    for dir in ["knowledge", "mappings"] {
+        copy_tree(&source.join(dir), &dest.join(dir));
     }
     let thesaurus = source.join("thesaurus.txt");
     if thesaurus.is_file() {

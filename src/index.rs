@@ -73,6 +73,9 @@ pub struct Derived<'a> {
     /// Builds the file; given the same file of the record's previous index when there is
     /// one (checksum verified), so what did not change can be carried over.
     pub build: &'a BuildDerived<'a>,
+    /// Whether a stored copy (checksum verified) is one this build can read: a file that is
+    /// whole but not readable (a foreign layout) is rebuilt like a damaged one.
+    pub valid: &'a dyn Fn(&[u8]) -> bool,
 }
 
 /// How a [`Derived`] file is built: from the previous index's copy of it, if any.
@@ -271,7 +274,7 @@ impl SearchIndex {
         let mut files = Vec::new();
         for d in derived {
             let bytes = std::fs::read(dir.join(d.name))?;
-            let Some(bytes) = unsealed(bytes) else {
+            let Some(bytes) = unsealed(bytes).filter(|b| (d.valid)(b)) else {
                 anyhow::bail!("damaged derived file {}", d.name);
             };
             files.push(bytes);

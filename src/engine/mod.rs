@@ -111,6 +111,7 @@ impl Engine {
     /// Loads the record at `root` within `limits`, refusing one with errors, and opens (or
     /// builds) its index.
     pub fn open_with(root: &Path, limits: &Limits) -> Result<Engine> {
+        semantic::preload();
         let loaded = record::load(root, limits)?;
         let errors = loaded
             .diagnostics
@@ -139,6 +140,7 @@ impl Engine {
         let vectors = Derived {
             name: semantic::FILE,
             build: &|previous| semantic::build(record, previous),
+            valid: &|bytes| Semantic::decode(bytes, record.controls.len()).is_ok(),
         };
         let index = SearchIndex::open_or_build(record, &analyzer, &stamp, &[vectors])?;
         Engine::from_parts(loaded.record, analyzer, index)

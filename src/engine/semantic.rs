@@ -44,6 +44,14 @@ pub fn control_texts(record: &Record) -> Vec<(usize, String)> {
     texts
 }
 
+/// Starts loading the model on its own thread, so that it is ready, or nearly, once the
+/// record and its index are open: an `ask` waits for the longer of the two, not their sum.
+pub fn preload() {
+    std::thread::spawn(|| {
+        let _ = embedder();
+    });
+}
+
 /// The model, loaded once per process.
 fn embedder() -> Result<&'static Embedder> {
     static MODEL: OnceLock<std::result::Result<Embedder, String>> = OnceLock::new();

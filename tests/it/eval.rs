@@ -4,10 +4,7 @@
 //! measuring tools (threshold sweep, calibration fit, feature dump) are
 //! `cargo run --release --example eval_tools`.
 
-#[path = "../evalset/mod.rs"]
-mod evalset;
-
-use evalset::{eval_engine, evaluate, questions, record_variant};
+use crate::evalset::{eval_engine, evaluate, questions, record_variant};
 
 #[test]
 fn evaluation_set_meets_the_quality_bars() {

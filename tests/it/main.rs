@@ -10,6 +10,8 @@ mod coverage;
 mod embed;
 mod eval;
 mod eval_command;
+#[path = "../evalset/mod.rs"]
+mod evalset;
 mod example;
 mod fill;
 mod fill_csv;
@@ -34,12 +36,10 @@ mod xlsx_patch;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub use evalset::{copy_dir, repo};
+
 /// The fixed "today" of every test, so staleness never depends on the clock.
 pub const TODAY: &str = "2026-11-23";
-
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// `../shared/data` beside the checkout: real questionnaires and workbooks, read in place.
 /// Tests that need it call [`shared`], which skips them on a developer's machine without it
@@ -203,19 +203,6 @@ pub fn copy_eval_record(to: &Path, variant: Option<&str>) {
         let knowledge = to.join("knowledge");
         std::fs::remove_dir_all(&knowledge).unwrap();
         copy_dir(&eval.join(variant).join("knowledge"), &knowledge);
-    }
-}
-
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let dest = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &dest);
-        } else {
-            std::fs::copy(&path, &dest).unwrap();
-        }
     }
 }
 
