@@ -245,3 +245,22 @@ fn assert_escaped(text: &str, line: &str) {
         );
     }
 }
+
+/// The first-column names (`` | `name` | ``) of the README's tables under the heading that
+/// starts with `heading`, up to the next heading: what a doc test compares with the code.
+pub fn readme_table_names(heading: &str) -> Vec<String> {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let section = readme
+        .split(&format!("\n{heading}"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("README has no {heading:?} section"));
+    section
+        .split("\n#")
+        .next()
+        .unwrap_or("")
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .map(str::to_string)
+        .collect()
+}
