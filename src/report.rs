@@ -21,7 +21,10 @@ pub struct Summary {
     pub answered: usize,
     pub review: usize,
     pub not_on_record: usize,
+    /// (answered + review) / questions.
     pub coverage: f64,
+    /// answered / questions: the share sent unread.
+    pub answered_share: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -117,6 +120,7 @@ pub fn summarize<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Summary {
         }
     }
     s.coverage = ratio(s.answered + s.review, s.questions);
+    s.answered_share = ratio(s.answered, s.questions);
     s
 }
 
