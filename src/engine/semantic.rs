@@ -68,44 +68,44 @@ fn memo() -> &'static Mutex<HashMap<String, Vector>> {
 
 /// Embeds `texts`, each distinct text once per process.
 pub fn embed(texts: &[&str]) -> Result<Vec<Vector>> {
-    let missing: Vec<&str> = {
-        let memo = memo()
-            .lock()
-            .map_err(|_| anyhow!("embedding memo poisoned"))?;
-        let mut missing: Vec<&str> = texts
-            .iter()
-            .copied()
-            .filter(|t| !memo.contains_key(*t))
-            .collect();
-        missing.sort_unstable();
-        missing.dedup();
-        missing
+    let poisoned = |_| anyhow!("embedding memo poisoned");
+    // What the memo knows now is taken out before embedding the rest: a memo cleared for
+    // room afterwards cannot lose a vector this call needs.
+    let known: Vec<Option<Vector>> = {
+        let memo = memo().lock().map_err(poisoned)?;
+        texts.iter().map(|t| memo.get(*t).copied()).collect()
     };
+    let mut missing: Vec<&str> = texts
+        .iter()
+        .zip(&known)
+        .filter(|(_, k)| k.is_none())
+        .map(|(t, _)| *t)
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
     let fresh = if missing.is_empty() {
         Vec::new()
     } else {
         embedder()?.embed(&missing)?
     };
-    let mut memo = memo()
-        .lock()
-        .map_err(|_| anyhow!("embedding memo poisoned"))?;
-    if memo.len() + fresh.len() > MEMO_LIMIT {
-        memo.clear();
-    }
-    for (text, vector) in missing.iter().zip(&fresh) {
-        memo.insert((*text).to_string(), *vector);
-    }
-    let mut out = Vec::with_capacity(texts.len());
-    for text in texts {
-        match memo.get(*text) {
-            Some(v) => out.push(*v),
-            None => match missing.iter().position(|m| m == text) {
-                Some(at) => out.push(fresh[at]),
-                None => bail!("a text was not embedded"),
-            },
+    {
+        let mut memo = memo().lock().map_err(poisoned)?;
+        if memo.len() + fresh.len() > MEMO_LIMIT {
+            memo.clear();
+        }
+        for (text, vector) in missing.iter().zip(&fresh) {
+            memo.insert((*text).to_string(), *vector);
         }
     }
-    Ok(out)
+    texts
+        .iter()
+        .zip(known)
+        .map(|(text, known)| {
+            known
+                .or_else(|| missing.binary_search(text).ok().map(|at| fresh[at]))
+                .ok_or_else(|| anyhow!("a text was not embedded"))
+        })
+        .collect()
 }
 
 /// The derived file's first bytes: its layout and the model that made its vectors.
