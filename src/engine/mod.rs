@@ -241,11 +241,7 @@ impl Engine {
                     .record
                     .mapping(&control.id)
                     .is_none_or(|m| m.get(catalog::CUEC).is_empty());
-            if best
-                .phrasing_answer
-                .filter(|_| reading.reads_like_phrasing && !reading.against_phrasing)
-                .is_some_and(|a| a != control.answer)
-            {
+            if reading.turned_by_phrasing {
                 reading.flipped_despite = self.matcher.differs_from_phrasing(best, &analysis);
             }
         }

@@ -168,6 +168,8 @@ pub struct Reading {
     pub leans_opposite: bool,
     /// It matches what the statement says is not done.
     pub denied: bool,
+    /// Its answer is a phrasing's own, the other way round from the control's.
+    pub turned_by_phrasing: bool,
     /// The control is the company's own practice, with no part for the customer.
     pub company_only: bool,
     /// The answer is a phrasing's own, the other way round from the control's, and these
@@ -444,6 +446,7 @@ pub fn read_against(
         opposite,
         leans_opposite,
         denied,
+        turned_by_phrasing: phrasing_answer.is_some_and(|a| a != control.answer),
         company_only: false,
         flipped_despite: Vec::new(),
     };
