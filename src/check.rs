@@ -2,7 +2,8 @@
 //!
 //! Loading (`record`) reports what makes the record unusable (errors); this module adds what
 //! makes it untrustworthy (warnings): stale reviews, unmapped controls, unused CUEC rows,
-//! overlapping questions, provider-owned controls that name no provider; and the record's
+//! overlapping questions (errors where a person decided them: `learn`), known gaps that are
+//! also phrasings, provider-owned controls that name no provider; and the record's
 //! own `thesaurus.txt`, whose problems stop every answering command (errors).
 
 use std::collections::{BTreeMap, HashMap};
@@ -10,7 +11,9 @@ use std::collections::{BTreeMap, HashMap};
 use crate::catalog;
 use crate::diag::{self, Diagnostic, Severity};
 use crate::record::THESAURUS_TXT as RECORD_THESAURUS;
-use crate::record::{CONTROLS_CSV, CUEC_CSV, Date, Loaded, Owner, Record};
+use crate::record::{
+    Answer, CONTROLS_CSV, CUEC_CSV, Date, Loaded, NOT_ON_RECORD_TOML, Owner, Record, question_key,
+};
 use crate::text::record_analyzer;
 
 pub struct CheckOptions {
@@ -180,46 +183,116 @@ fn cuec_lines(record: &Record) -> CuecLines<'_> {
     CuecLines { lines, first }
 }
 
-/// Questions are compared without case, punctuation or repeated spaces.
-pub fn normalize_question(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                ' '
-            }
-        })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+/// Where a question stands in the record, for finding it twice.
+struct Place<'a> {
+    control: &'a str,
+    path: &'a str,
+    line: usize,
+    learned: bool,
 }
 
+/// A question is one control's: a phrasing on two controls is a warning, and an error when a
+/// person decided either (`learn`), since the engine answers a learned question from it
+/// alone. A known gap that is also a phrasing is an error; a learned `yes` needs a control
+/// whose answer is `yes`.
 fn overlapping_questions(record: &Record, out: &mut Vec<Diagnostic>) {
-    let mut first: BTreeMap<String, (&str, &str, usize)> = BTreeMap::new();
+    let mut first: BTreeMap<String, Place> = BTreeMap::new();
     for control in &record.controls {
         for phrasing in &control.questions {
-            let key = normalize_question(&phrasing.text);
-            match first.get(&key) {
-                Some((other, _, _)) if *other == control.id => {}
-                Some((other, path, line)) => out.push(
-                    Diagnostic::warning(
+            let learned = phrasing.learned.is_some();
+            if learned && phrasing.answer == Some(Answer::Yes) && control.answer != Answer::Yes {
+                out.push(
+                    Diagnostic::error(
                         &control.source.path,
                         phrasing.line,
                         format!(
-                        "question \"{}\" of `{}` is also a question of `{other}` ({path}:{line})",
-                        phrasing.text, control.id
-                    ),
+                            "question \"{}\" is learned with the answer yes, but `{}`'s answer is {}",
+                            phrasing.text, control.id, control.answer
+                        ),
                     )
                     .with_hint(Some(
-                        "keep each phrasing on the one control that answers it".into(),
+                        "a yes must cite a control whose answer is yes: learn it for such a control, or remove it"
+                            .into(),
                     )),
-                ),
+                );
+            }
+            let key = question_key(&phrasing.text);
+            match first.get(&key) {
+                Some(other) if other.control == control.id => {}
+                Some(other) => {
+                    let message = format!(
+                        "question \"{}\" of `{}` is also a question of `{}` ({}:{})",
+                        phrasing.text, control.id, other.control, other.path, other.line
+                    );
+                    out.push(if learned || other.learned {
+                        Diagnostic::error(&control.source.path, phrasing.line, message).with_hint(
+                            Some(
+                                "a question a person decided answers one control: remove it from the other"
+                                    .into(),
+                            ),
+                        )
+                    } else {
+                        Diagnostic::warning(&control.source.path, phrasing.line, message)
+                            .with_hint(Some(
+                                "keep each phrasing on the one control that answers it".into(),
+                            ))
+                    });
+                }
                 None => {
-                    first.insert(key, (&control.id, &control.source.path, phrasing.line));
+                    first.insert(
+                        key,
+                        Place {
+                            control: &control.id,
+                            path: &control.source.path,
+                            line: phrasing.line,
+                            learned,
+                        },
+                    );
                 }
             }
+        }
+    }
+    let mut gaps: BTreeMap<String, usize> = BTreeMap::new();
+    for gap in &record.known_gaps {
+        let key = question_key(&gap.text);
+        if let Some(other) = first.get(&key) {
+            out.push(
+                Diagnostic::error(
+                    NOT_ON_RECORD_TOML,
+                    gap.line,
+                    format!(
+                        "question \"{}\" is decided not on the record, but is a question of `{}` ({}:{})",
+                        gap.text, other.control, other.path, other.line
+                    ),
+                )
+                .with_hint(Some(
+                    "keep the decision that is right: remove this entry or the phrasing".into(),
+                )),
+            );
+        }
+        if let Some(line) = gaps.get(&key) {
+            out.push(
+                Diagnostic::warning(
+                    NOT_ON_RECORD_TOML,
+                    gap.line,
+                    format!("question \"{}\" is already listed at line {line}", gap.text),
+                )
+                .with_hint(Some("remove one of the two".into())),
+            );
+        } else {
+            gaps.insert(key, gap.line);
+        }
+        if let Some(id) = &gap.mistaken_for
+            && record.control(id).is_none()
+        {
+            out.push(
+                Diagnostic::warning(
+                    NOT_ON_RECORD_TOML,
+                    gap.line,
+                    format!("`mistaken_for` names `{id}`, which is not a control of the record"),
+                )
+                .with_hint(Some("fix the id, or remove `mistaken_for`".into())),
+            );
         }
     }
 }

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::check::normalize_question;
+use crate::record::question_key;
 use crate::engine::{Engine, Status};
 use crate::fill::Input;
 use crate::limits::Limits;
@@ -218,13 +218,13 @@ pub fn regressions(baseline: &Baseline, files: &[Report]) -> Vec<Regression> {
             .collect();
         let mut by_text: HashMap<String, &Row> = HashMap::new();
         for r in &report.rows {
-            by_text.entry(normalize_question(&r.question)).or_insert(r);
+            by_text.entry(question_key(&r.question)).or_insert(r);
         }
         for was in before.rows.iter().filter(|r| r.status == Status::Answered) {
-            let key = normalize_question(&was.question);
+            let key = question_key(&was.question);
             let now = by_place
                 .get(&(was.sheet.as_str(), was.row))
-                .filter(|r| normalize_question(&r.question) == key)
+                .filter(|r| question_key(&r.question) == key)
                 .or_else(|| by_text.get(&key));
             let Some(now) = now else { continue };
             if now.status == Status::NotOnRecord || now.answer != was.answer {

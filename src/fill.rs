@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use crate::check::normalize_question;
+use crate::record::question_key;
 use crate::engine::{Engine, Outcome, Status};
 use crate::limits::Limits;
 use crate::questionnaire::{self, Grid, Layout, ListValidation, Overrides, detect};
@@ -229,7 +229,7 @@ pub fn plan(
                 plan.kept += 1;
                 continue;
             }
-            let key = normalize_question(&question.text);
+            let key = question_key(&question.text);
             let outcome = match cache.get(&key) {
                 Some(outcome) => outcome.clone(),
                 None => {

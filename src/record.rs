@@ -1,6 +1,7 @@
 //! The record: control statements (`knowledge/**/*.toml`), the control matrix
 //! (`mappings/controls.csv`), CUEC rows (`mappings/cuec.csv`) and extra catalogs
-//! (`mappings/frameworks/KEY.csv`), loaded into plain types.
+//! (`mappings/frameworks/KEY.csv`), the questions people decided are not on the record
+//! (`not-on-record.toml`, written by `learn`), loaded into plain types.
 //!
 //! Loading never stops at the first bad line: every problem becomes a [`Diagnostic`] and the
 //! valid parts are kept, so `check` reports everything in one run. Only an unreadable record
@@ -30,6 +31,8 @@ pub const CUEC_CSV: &str = "mappings/cuec.csv";
 pub const FRAMEWORKS_DIR: &str = "mappings/frameworks";
 /// A record's own thesaurus, at the record root.
 pub const THESAURUS_TXT: &str = "thesaurus.txt";
+/// The questions people decided the record does not answer, at the record root.
+pub const NOT_ON_RECORD_TOML: &str = "not-on-record.toml";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Answer {
@@ -51,6 +54,13 @@ impl Answer {
             Answer::Partial => "partial",
             Answer::NotApplicable => "n/a",
         }
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (year, month, day) = self.ymd();
+        write!(f, "{year:04}-{month:02}-{day:02}")
     }
 }
 
@@ -89,6 +99,21 @@ impl Date {
         Some(Date(era * 146_097 + doe - 719_468))
     }
 
+    /// (year, month, day) of the date.
+    pub fn ymd(self) -> (i64, u32, u32) {
+        // Civil from days (Howard Hinnant's algorithm).
+        let z = self.0 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        (year, month, day)
+    }
+
     /// Parses `YYYY-MM-DD`.
     pub fn parse(text: &str) -> Option<Date> {
         let mut parts = text.trim().splitn(3, '-');
@@ -112,7 +137,39 @@ impl Date {
 pub struct Phrasing {
     pub text: String,
     pub answer: Option<Answer>,
+    /// Set when a person decided this question in a review (`learn`): it answers this very
+    /// question (the same after [`question_key`]) and is no evidence for others.
+    pub learned: Option<Date>,
     pub line: usize,
+}
+
+/// A question a person decided the record does not answer (`not-on-record.toml`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownGap {
+    pub text: String,
+    /// The control the engine proposed for it, when it proposed one.
+    pub mistaken_for: Option<String>,
+    pub decided: Option<Date>,
+    pub line: usize,
+}
+
+/// Words that change nothing a question asks.
+const FILLER: &[&str] = &["please", "kindly", "currently", "the", "a", "an"];
+
+/// What makes two questions the same question: compared without case, punctuation, spacing,
+/// a leading number ("1.2", "3)") or filler words ("please", "the").
+pub fn question_key(text: &str) -> String {
+    let lowered: String = text
+        .chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    lowered
+        .split_whitespace()
+        .skip_while(|w| w.chars().all(|c| c.is_ascii_digit()))
+        .filter(|w| !FILLER.contains(w))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Where something was defined, for diagnostics.
@@ -171,6 +228,18 @@ pub struct Record {
     pub files: Vec<(String, String)>,
     /// The text of `thesaurus.txt`, when the record has one (fingerprinted on its own).
     pub thesaurus: Option<String>,
+    /// The questions of `not-on-record.toml`: not indexed, so deciding one never rebuilds
+    /// the index.
+    pub known_gaps: Vec<KnownGap>,
+}
+
+impl Control {
+    /// The phrasings that rank questions: the authored ones. A learned phrasing answers only
+    /// the question it was learned from: as evidence for others it made unseen questions
+    /// worse (docs/learn.md has the measurement).
+    pub fn ranking_questions(&self) -> impl Iterator<Item = &Phrasing> {
+        self.questions.iter().filter(|q| q.learned.is_none())
+    }
 }
 
 impl Record {
@@ -247,6 +316,13 @@ pub fn load(root: &Path, limits: &Limits) -> Result<Loaded> {
         true => reader.read(THESAURUS_TXT, &mut diagnostics)?,
         false => None,
     };
+    let known_gaps = match present(root, NOT_ON_RECORD_TOML) {
+        true => match reader.read(NOT_ON_RECORD_TOML, &mut diagnostics)? {
+            Some(text) => parse_known_gaps(&text, &mut diagnostics),
+            None => Vec::new(),
+        },
+        false => Vec::new(),
+    };
     Ok(Loaded {
         record: Record {
             root: root.to_path_buf(),
@@ -256,6 +332,7 @@ pub fn load(root: &Path, limits: &Limits) -> Result<Loaded> {
             cuecs_mentioned,
             files,
             thesaurus,
+            known_gaps,
         },
         diagnostics,
     })
@@ -516,11 +593,111 @@ enum OneOrMany {
     Many(Vec<String>),
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// A string, or a `{ q, answer, learned }` table. Not `#[serde(untagged)]`: that buffers the
+/// value first, and a buffered TOML date no longer reads as a date.
 enum RawPhrasing {
     Text(String),
-    Inverse { q: String, answer: Answer },
+    Table(RawPhrasingTable),
+}
+
+impl<'de> Deserialize<'de> for RawPhrasing {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawPhrasing;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a question: a string or { q = \"...\", answer = \"...\" }")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<RawPhrasing, E> {
+                Ok(RawPhrasing::Text(text.to_string()))
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<RawPhrasing, M::Error> {
+                RawPhrasingTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawPhrasing::Table)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPhrasingTable {
+    q: String,
+    answer: Option<Answer>,
+    learned: Option<Spanned<toml::value::Datetime>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGaps {
+    #[serde(default)]
+    question: Vec<Spanned<RawGap>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGap {
+    q: String,
+    mistaken_for: Option<String>,
+    decided: Option<Spanned<toml::value::Datetime>>,
+}
+
+/// A TOML date as a [`Date`]; `None` for a time or a date with a time.
+fn toml_date(value: &toml::value::Datetime) -> Option<Date> {
+    match (value.date, value.time) {
+        (Some(d), None) => Date::from_ymd(i64::from(d.year), u32::from(d.month), u32::from(d.day)),
+        _ => None,
+    }
+}
+
+/// Parses `not-on-record.toml`: `[[question]]` tables of `q`, `mistaken_for`, `decided`.
+fn parse_known_gaps(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<KnownGap> {
+    let lines = Lines::new(text);
+    let raw: RawGaps = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(err) => {
+            let mut error = toml_error(NOT_ON_RECORD_TOML, &lines, 0, &err, "invalid file");
+            error.hint = Some(
+                "each entry is a [[question]] table of q = \"...\", mistaken_for = \"ID\", decided = YYYY-MM-DD"
+                    .into(),
+            );
+            diagnostics.push(error);
+            return Vec::new();
+        }
+    };
+    raw.question
+        .into_iter()
+        .map(|entry| {
+            let line = lines.line_of(entry.span().start);
+            let entry = entry.into_inner();
+            let decided = entry.decided.and_then(|d| {
+                let at = lines.line_of(d.span().start);
+                let date = toml_date(d.get_ref());
+                if date.is_none() {
+                    diagnostics.push(Diagnostic::error(
+                        NOT_ON_RECORD_TOML,
+                        at,
+                        "`decided` must be a date like 2026-12-07",
+                    ));
+                }
+                date
+            });
+            if entry.q.trim().is_empty() {
+                diagnostics.push(Diagnostic::error(
+                    NOT_ON_RECORD_TOML,
+                    line,
+                    "a known gap with an empty question",
+                ));
+            }
+            KnownGap {
+                text: entry.q.trim().to_string(),
+                mistaken_for: entry.mistaken_for,
+                decided,
+                line,
+            }
+        })
+        .collect()
 }
 
 /// Parses one knowledge file. A file that is valid TOML but has bad controls is parsed one
@@ -574,10 +751,12 @@ fn toml_error(
         .map(|s| lines.line_of(offset + s.start))
         .unwrap_or(0);
     let mut message = err.message().trim().replace('\n', " ");
-    if message.contains("untagged enum RawPhrasing") {
+    if message.contains("expected a question") {
         message = "a question must be a string or { q = \"...\", answer = \"...\" }".into();
     }
-    let hint = if message.starts_with("unknown field") {
+    let hint = if message.contains("expected one of `q`") || message.contains("missing field `q`") {
+        Some("a question table is { q = \"...\", answer = \"...\" }; `learn` adds `learned = DATE`".into())
+    } else if message.starts_with("unknown field") {
         Some("allowed keys: id, title, answer, statement, owner, provider, area, evidence, reviewed, questions, keywords".into())
     } else if message.contains("unknown variant") {
         Some(
@@ -648,13 +827,28 @@ fn convert(
                     RawPhrasing::Text(text) => Phrasing {
                         text,
                         answer: None,
+                        learned: None,
                         line: at,
                     },
-                    RawPhrasing::Inverse { q, answer } => Phrasing {
-                        text: q,
-                        answer: Some(answer),
-                        line: at,
-                    },
+                    RawPhrasing::Table(RawPhrasingTable { q, answer, learned }) => {
+                        let learned = learned.and_then(|d| {
+                            let date = toml_date(d.get_ref());
+                            if date.is_none() {
+                                diagnostics.push(Diagnostic::error(
+                                    path,
+                                    line(d.span()),
+                                    "`learned` must be a date like 2026-12-07",
+                                ));
+                            }
+                            date
+                        });
+                        Phrasing {
+                            text: q,
+                            answer,
+                            learned,
+                            line: at,
+                        }
+                    }
                 }
             })
             .collect();

@@ -10,6 +10,10 @@
 //!    [`Reason`]; every outcome carries one.
 //! 5. [`compose`]: what is cited, the customer's part, the response.
 //!
+//! Before the rules: a question a person decided in a review (`learn`, the same question
+//! after [`record::question_key`]) gets that decision: the learned control's answer, or not
+//! on the record (`known_gap`).
+//!
 //! The honesty rules in short (`docs/engine.md` has them in full):
 //! - An answer sent unread comes from the control's `answer` field, or from a `{ q, answer }`
 //!   phrasing the question reads like; it is never inferred from statement text.
@@ -27,6 +31,7 @@ pub mod rules;
 pub mod semantic;
 pub mod signals;
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{Result, bail};
@@ -43,7 +48,7 @@ use crate::check::CheckOptions;
 use crate::diag::Severity;
 use crate::index::{Derived, Origin, SearchIndex, fingerprint};
 use crate::limits::Limits;
-use crate::record::{self, Answer, Owner, Record};
+use crate::record::{self, Answer, Date, Owner, Record};
 use crate::text::{Analyzer, record_analyzer};
 use retrieve::Matcher;
 use rules::Case;
@@ -89,6 +94,59 @@ pub struct Outcome {
     pub evidence: Option<Evidence>,
 }
 
+/// What the engine decided to cite, before the checks on what is cited.
+struct Decision {
+    cited: Vec<usize>,
+    answer: Answer,
+    status: Status,
+    reason: Reason,
+    confidence: f32,
+}
+
+/// What a person decided for one question in a review (`learn`).
+#[derive(Debug, Clone)]
+enum Decided {
+    /// A learned phrasing of a control: this question is answered from it.
+    Learned {
+        control: usize,
+        answer: Answer,
+        learned: Date,
+    },
+    /// A known gap (`not-on-record.toml`).
+    Gap {
+        mistaken_for: Option<String>,
+        decided: Option<Date>,
+    },
+}
+
+/// The decisions of `record` by question key. A known gap wins over a learned phrasing of the
+/// same question, and the first control over a later one (`check` reports both as errors).
+fn decisions(record: &Record) -> HashMap<String, Decided> {
+    let mut decided = HashMap::new();
+    for gap in &record.known_gaps {
+        decided
+            .entry(record::question_key(&gap.text))
+            .or_insert(Decided::Gap {
+                mistaken_for: gap.mistaken_for.clone(),
+                decided: gap.decided,
+            });
+    }
+    for (index, control) in record.controls.iter().enumerate() {
+        for q in &control.questions {
+            if let Some(learned) = q.learned {
+                decided
+                    .entry(record::question_key(&q.text))
+                    .or_insert(Decided::Learned {
+                        control: index,
+                        answer: q.answer.unwrap_or(control.answer),
+                        learned,
+                    });
+            }
+        }
+    }
+    decided
+}
+
 /// A loaded record ready to answer questions.
 pub struct Engine {
     pub record: Record,
@@ -100,6 +158,8 @@ pub struct Engine {
     /// When set, answers citing a control reviewed longer ago go to `review`.
     pub staleness: Option<CheckOptions>,
     pub index_origin: Origin,
+    /// What people decided in reviews, by question key.
+    decisions: HashMap<String, Decided>,
 }
 
 impl Engine {
@@ -156,7 +216,9 @@ impl Engine {
         };
         let matcher = Matcher::new(&record, analyzer, index);
         let (calibration, thresholds, ranking) = signals::builtin()?;
+        let decisions = decisions(&record);
         Ok(Engine {
+            decisions,
             record,
             matcher,
             semantic,
@@ -181,6 +243,9 @@ impl Engine {
         let (analysis, candidates) =
             self.matcher
                 .rank(&question, similarities.as_deref(), &self.ranking)?;
+        if let Some(decided) = self.decisions.get(&record::question_key(text)) {
+            return Ok(self.decided(decided, analysis, candidates));
+        }
         Ok(self.decide(&question, analysis, candidates))
     }
 
@@ -263,7 +328,7 @@ impl Engine {
         if let Some(reason) = rules::first(rules::NOT_ON_RECORD, &case) {
             return not_on_record(analysis, candidates, confidence, Some(evidence), reason);
         }
-        let (mut status, mut reason) = if !strong {
+        let (status, reason) = if !strong {
             // Meaning alone choosing the control says more than the match being weak.
             let reason =
                 rules::semantic_override(&case).unwrap_or_else(|| rules::weak_match(&case));
@@ -283,6 +348,32 @@ impl Engine {
         ) {
             cited.push(second);
         }
+        let decision = Decision {
+            cited,
+            answer,
+            status,
+            reason,
+            confidence,
+        };
+        self.compose(decision, analysis, candidates, Some(evidence))
+    }
+
+    /// The outcome of a decision to cite `cited` with `answer`: a yes without a cited yes
+    /// control, or a stale citation, is read first.
+    fn compose(
+        &self,
+        decision: Decision,
+        analysis: Analysis,
+        candidates: Vec<Candidate>,
+        evidence: Option<Evidence>,
+    ) -> Outcome {
+        let Decision {
+            cited,
+            answer,
+            mut status,
+            mut reason,
+            confidence,
+        } = decision;
         if answer == Answer::Yes
             && !cited
                 .iter()
@@ -322,7 +413,68 @@ impl Engine {
             reason,
             analysis: Some(analysis),
             candidates,
-            evidence: Some(evidence),
+            evidence,
+        }
+    }
+
+    /// What a person decided for this very question in a review (`learn`): the learned
+    /// control's answer, or not on the record.
+    fn decided(
+        &self,
+        decided: &Decided,
+        analysis: Analysis,
+        mut candidates: Vec<Candidate>,
+    ) -> Outcome {
+        match decided {
+            Decided::Gap {
+                mistaken_for,
+                decided,
+            } => {
+                let when = decided.map(|d| format!(" on {d}")).unwrap_or_default();
+                let detail = match mistaken_for {
+                    Some(id) => format!(
+                        "a person decided{when} that the record does not answer this question (it was mistaken for `{id}`)"
+                    ),
+                    None => {
+                        format!("a person decided{when} that the record does not answer this question")
+                    }
+                };
+                Outcome {
+                    status: Status::NotOnRecord,
+                    answer: None,
+                    confidence: 0.0,
+                    response: String::new(),
+                    customer: Vec::new(),
+                    citations: Vec::new(),
+                    reason: Reason::new(ReasonCode::KnownGap, detail),
+                    analysis: Some(analysis),
+                    candidates,
+                    evidence: None,
+                }
+            }
+            Decided::Learned {
+                control,
+                answer,
+                learned,
+            } => {
+                // The decided control leads the candidates, the others keep their order.
+                if let Some(at) = candidates.iter().position(|c| c.index == *control) {
+                    let chosen = candidates.remove(at);
+                    candidates.insert(0, chosen);
+                }
+                let id = &self.record.controls[*control].id;
+                let decision = Decision {
+                    cited: vec![*control],
+                    answer: *answer,
+                    status: Status::Answered,
+                    reason: Reason::new(
+                        ReasonCode::Learned,
+                        format!("a person decided on {learned} that `{id}` answers this question"),
+                    ),
+                    confidence: 1.0,
+                };
+                self.compose(decision, analysis, candidates, None)
+            }
         }
     }
 

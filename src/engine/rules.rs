@@ -59,10 +59,12 @@ pub enum ReasonCode {
     SemanticOverride,
     YesNeedsYesControl,
     StaleCitation,
+    Learned,
+    KnownGap,
 }
 
 impl ReasonCode {
-    pub const ALL: [ReasonCode; 20] = [
+    pub const ALL: [ReasonCode; 22] = [
         ReasonCode::StrongMatch,
         ReasonCode::FrameworkId,
         ReasonCode::WeakMatch,
@@ -83,6 +85,8 @@ impl ReasonCode {
         ReasonCode::SemanticOverride,
         ReasonCode::YesNeedsYesControl,
         ReasonCode::StaleCitation,
+        ReasonCode::Learned,
+        ReasonCode::KnownGap,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -107,6 +111,8 @@ impl ReasonCode {
             ReasonCode::SemanticOverride => "semantic_override",
             ReasonCode::YesNeedsYesControl => "yes_needs_yes_control",
             ReasonCode::StaleCitation => "stale_citation",
+            ReasonCode::Learned => "learned",
+            ReasonCode::KnownGap => "known_gap",
         }
     }
 

@@ -37,7 +37,7 @@ pub fn control_texts(record: &Record) -> Vec<(usize, String)> {
     for (i, control) in record.controls.iter().enumerate() {
         texts.push((i, format!("{}. {}", control.title, control.statement)));
         texts.push((i, control.title.clone()));
-        for q in &control.questions {
+        for q in control.ranking_questions() {
             texts.push((i, q.text.clone()));
         }
     }
