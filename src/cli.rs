@@ -71,14 +71,32 @@ enum Command {
         /// Answer rows that already have an answer or explanation too
         #[arg(long)]
         overwrite: bool,
-        /// Replace an existing output or report file
+        /// Replace an existing output, review or report file
         #[arg(long)]
         force: bool,
+        /// Where to write the review workbook (default FILE.review.xlsx next to the output)
+        #[arg(long, value_name = "PATH", conflicts_with = "no_review")]
+        review: Option<PathBuf>,
+        /// Write no review workbook
+        #[arg(long)]
+        no_review: bool,
+        /// List every question in the review workbook, answered ones too
+        #[arg(long, conflicts_with = "no_review")]
+        review_all: bool,
         #[command(flatten)]
         layout: LayoutArgs,
         /// Answers citing a control reviewed longer ago than this go to review
         #[arg(long, value_name = "DAYS")]
         max_age: Option<i64>,
+    },
+    /// Write the decisions of a review workbook into the record: phrasings of controls,
+    /// questions not on the record
+    Learn {
+        /// The review workbook `fill` wrote (FILE.review.xlsx), its Decision column filled
+        file: PathBuf,
+        /// Print the changes as a diff and write nothing
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Answer coverage of questionnaires, writing nothing; exit 1 below --min or on a regression
     Coverage {
@@ -191,6 +209,10 @@ pub enum CommandConfig {
     },
     Index,
     Fill(crate::cmd::FillArgs),
+    Learn {
+        file: PathBuf,
+        dry_run: bool,
+    },
     Coverage(crate::cmd::CoverageArgs),
     Eval(crate::cmd::EvalArgs),
     Ask {
@@ -222,6 +244,9 @@ pub fn parse() -> Result<Config, clap::Error> {
             dry_run,
             overwrite,
             force,
+            review,
+            no_review,
+            review_all,
             layout,
             max_age,
         } => CommandConfig::Fill(crate::cmd::FillArgs {
@@ -231,9 +256,18 @@ pub fn parse() -> Result<Config, clap::Error> {
             dry_run,
             overwrite,
             replace: replace(force),
+            review: if no_review {
+                crate::cmd::Review::None
+            } else {
+                crate::cmd::Review::Write {
+                    path: review,
+                    all: review_all,
+                }
+            },
             overrides: layout.overrides(),
             max_age,
         }),
+        Command::Learn { file, dry_run } => CommandConfig::Learn { file, dry_run },
         Command::Coverage {
             files,
             min,

@@ -17,12 +17,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::record::question_key;
 use crate::engine::{Engine, Status};
 use crate::fill::Input;
 use crate::limits::Limits;
 use crate::questionnaire::Overrides;
 use crate::record::Answer;
+use crate::record::question_key;
 use crate::report::{Report, Row, Summary, summarize};
 
 /// What `coverage --format json` prints and `--write-baseline` writes. Keys are stable.
@@ -266,6 +266,7 @@ mod tests {
             citations: Vec::new(),
             reason: crate::engine::Reason::new(crate::engine::ReasonCode::WeakMatch, ""),
             candidates: Vec::new(),
+            not_covered: Vec::new(),
         }
     }
 

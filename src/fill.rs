@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use crate::record::question_key;
 use crate::engine::{Engine, Outcome, Status};
 use crate::limits::Limits;
 use crate::questionnaire::{self, Grid, Layout, ListValidation, Overrides, detect};
+use crate::record::question_key;
 use crate::report::{Report, Row, combined, explanation, spell_answer};
 use crate::workbook::xlsx::{self, CellEdit, SheetInfo};
 
@@ -63,6 +63,20 @@ pub fn default_output(path: &Path, kind: Kind) -> PathBuf {
         }
     };
     path.with_file_name(file)
+}
+
+/// `FILE.review.xlsx` in the output's directory, named after the input as the default output
+/// is (`q.xlsx` → `q.review.xlsx`, `q.xls` → `q.xls.review.xlsx`).
+pub fn default_review(input: &Path, kind: Kind, output: &Path) -> PathBuf {
+    let answered = default_output(input, kind);
+    let name = answered
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name
+        .rsplit_once(".answered")
+        .map_or(name.as_str(), |(stem, _)| stem);
+    output.with_file_name(format!("{stem}.review.xlsx"))
 }
 
 /// The extension an output of `input` must have: what will be written, so a file's name
@@ -246,7 +260,7 @@ pub fn plan(
                 question.id.clone(),
                 &question.text,
                 &outcome,
-                &engine.record,
+                engine,
             ));
         }
     }

@@ -138,7 +138,10 @@ pub fn control_fields(record: &Record, analyzer: &Analyzer, index: usize) -> [Ve
 /// The analyzed title, questions, keywords and statement of a control: its own words.
 pub fn control_text(record: &Record, analyzer: &Analyzer, index: usize) -> [Vec<String>; 4] {
     let control = &record.controls[index];
-    let questions: Vec<&str> = control.ranking_questions().map(|q| q.text.as_str()).collect();
+    let questions: Vec<&str> = control
+        .ranking_questions()
+        .map(|q| q.text.as_str())
+        .collect();
     [
         analyzer.document_tokens(&control.title),
         analyzer.document_tokens(&questions.join(" . ")),

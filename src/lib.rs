@@ -22,6 +22,10 @@
 //!   temporary files created exclusively, renamed into place all together, swept when stale.
 //! - [`limits`]: the bounds on what every reader accepts, overridable by name.
 //! - [`report`]: the JSON report and the text that goes into cells.
+//! - [`review`]: the review workbook `fill` writes for a person (rust_xlsxwriter), and its
+//!   decisions read back.
+//! - [`learn`]: those decisions written into the record's files (toml_edit): learned
+//!   phrasings and known gaps.
 //! - [`coverage`]: CI gates over many questionnaires: totals, stale citations, regressions
 //!   against a baseline.
 //! - [`eval`]: onrecord's answers compared with a questionnaire people answered by hand.
@@ -31,7 +35,7 @@
 //! first bad line; output order never depends on hash iteration; matching never touches the
 //! filesystem (only `index` does); `coverage` and `eval` answer through `fill::Input`, the
 //! same reading, detection and answering path as `fill`; tantivy is used from `index` only,
-//! calamine from `questionnaire`, encoding_rs from `delimited`, zip and quick-xml from `workbook`; no input file is ever opened for writing; no `yes` is answered
+//! calamine from `questionnaire`, toml_edit from `learn`, encoding_rs from `delimited`, zip and quick-xml from `workbook`; no input file is ever opened for writing; no `yes` is answered
 //! without a cited control whose answer is `yes`.
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
@@ -50,10 +54,12 @@ pub mod eval;
 pub mod fill;
 pub mod gaps;
 pub mod index;
+pub mod learn;
 pub mod limits;
 pub mod outputs;
 pub mod questionnaire;
 pub mod record;
 pub mod report;
+pub mod review;
 pub mod text;
 pub mod workbook;

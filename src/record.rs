@@ -611,7 +611,10 @@ impl<'de> Deserialize<'de> for RawPhrasing {
             fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<RawPhrasing, E> {
                 Ok(RawPhrasing::Text(text.to_string()))
             }
-            fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<RawPhrasing, M::Error> {
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                map: M,
+            ) -> Result<RawPhrasing, M::Error> {
                 RawPhrasingTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
                     .map(RawPhrasing::Table)
             }
@@ -755,7 +758,10 @@ fn toml_error(
         message = "a question must be a string or { q = \"...\", answer = \"...\" }".into();
     }
     let hint = if message.contains("expected one of `q`") || message.contains("missing field `q`") {
-        Some("a question table is { q = \"...\", answer = \"...\" }; `learn` adds `learned = DATE`".into())
+        Some(
+            "a question table is { q = \"...\", answer = \"...\" }; `learn` adds `learned = DATE`"
+                .into(),
+        )
     } else if message.starts_with("unknown field") {
         Some("allowed keys: id, title, answer, statement, owner, provider, area, evidence, reviewed, questions, keywords".into())
     } else if message.contains("unknown variant") {

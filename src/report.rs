@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::engine::{Citation, Outcome, Reason, Status};
+use crate::engine::{Citation, Engine, Outcome, Reason, Status};
 use crate::record::{Answer, Record};
 
 #[derive(Debug, Clone, Serialize)]
@@ -43,6 +43,9 @@ pub struct Row {
     pub reason: Reason,
     /// The best controls with their scores, whatever the status.
     pub candidates: Vec<Proposal>,
+    /// The meaningful words of the question that the proposed control (the first cited, else
+    /// the best candidate) does not use.
+    pub not_covered: Vec<String>,
 }
 
 /// How many candidates a report row carries.
@@ -80,7 +83,7 @@ impl Row {
         id: Option<String>,
         question: &str,
         outcome: &Outcome,
-        record: &Record,
+        engine: &Engine,
     ) -> Row {
         Row {
             sheet: sheet.to_string(),
@@ -93,7 +96,8 @@ impl Row {
             response: outcome.response.clone(),
             citations: outcome.citations.clone(),
             reason: outcome.reason.clone(),
-            candidates: proposals(outcome, record),
+            candidates: proposals(outcome, &engine.record),
+            not_covered: engine.not_covered(outcome),
         }
     }
 }

@@ -22,6 +22,7 @@ pub fn run(config: &Config, question: &str, top: usize, explain: bool) -> Result
                 "citations": outcome.citations,
                 "reason": outcome.reason,
                 "candidates": proposals(&outcome, &engine.record),
+                "not_covered": engine.not_covered(&outcome),
             });
             if explain {
                 json["explain"] = serde_json::json!({

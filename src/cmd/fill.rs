@@ -7,6 +7,7 @@ use onrecord::fill::{self, Input, Kind};
 use onrecord::outputs::{Outputs, Replace};
 use onrecord::questionnaire::{Layout, Overrides, col_letters};
 use onrecord::report::Report;
+use onrecord::review;
 use onrecord::workbook::{self, xlsx};
 
 use super::{Outcome, json_bytes, progress, summary_line};
@@ -19,8 +20,16 @@ pub struct FillArgs {
     pub dry_run: bool,
     pub overwrite: bool,
     pub replace: Replace,
+    pub review: Review,
     pub overrides: Overrides,
     pub max_age: Option<i64>,
+}
+
+/// The review workbook: none (`--no-review`), or written (at `--review PATH`, else next to
+/// the output), listing every question with `--review-all`.
+pub enum Review {
+    None,
+    Write { path: Option<PathBuf>, all: bool },
 }
 
 pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
@@ -48,6 +57,16 @@ pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
     read.push(args.file.clone());
     let mut outputs = Outputs::new(&read, args.replace);
     outputs.claim(&output, "the filled questionnaire")?;
+    let review = match &args.review {
+        Review::None => None,
+        Review::Write { path, all } => {
+            let path = path
+                .clone()
+                .unwrap_or_else(|| fill::default_review(&args.file, *kind, &output));
+            outputs.claim(&path, "the review workbook")?;
+            Some((path, *all))
+        }
+    };
     if let Some(path) = &args.report {
         outputs.claim(path, "the report")?;
     }
@@ -73,6 +92,17 @@ pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
     if let Some(path) = &args.report {
         outputs.set(path, json_bytes(&report)?)?;
     }
+    if let Some((path, all)) = &review {
+        let name = args
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        outputs.set(
+            path,
+            review::workbook(&report, &engine.record, &name, *all)?,
+        )?;
+    }
     outputs.commit()?;
     if !config.quiet {
         eprintln!(
@@ -92,6 +122,13 @@ pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
             );
         }
         eprintln!("wrote {}", output.display());
+        if let Some((path, _)) = &review {
+            eprintln!(
+                "wrote {}: decide its rows, then `onrecord learn {}`",
+                path.display(),
+                path.display()
+            );
+        }
     }
     Ok(Outcome::Success)
 }

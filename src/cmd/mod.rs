@@ -24,6 +24,7 @@ mod eval;
 mod fill;
 mod gaps;
 mod index;
+mod learn;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -37,7 +38,7 @@ use onrecord::report::Summary;
 use crate::cli::{CommandConfig, Config, Format};
 pub use coverage::CoverageArgs;
 pub use eval::EvalArgs;
-pub use fill::FillArgs;
+pub use fill::{FillArgs, Review};
 
 /// Exit codes: 0 success, 1 the check or gate failed, 2 usage error or unreadable input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +54,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
         CommandConfig::Gaps { framework, min } => gaps::run(config, framework.as_deref(), *min),
         CommandConfig::Index => index::run(config),
         CommandConfig::Fill(args) => fill::run(config, args),
+        CommandConfig::Learn { file, dry_run } => learn::run(config, file, *dry_run),
         CommandConfig::Coverage(args) => coverage::run(config, args),
         CommandConfig::Eval(args) => eval::run(config, args),
         CommandConfig::Ask {

@@ -436,7 +436,9 @@ impl Engine {
                         "a person decided{when} that the record does not answer this question (it was mistaken for `{id}`)"
                     ),
                     None => {
-                        format!("a person decided{when} that the record does not answer this question")
+                        format!(
+                            "a person decided{when} that the record does not answer this question"
+                        )
                     }
                 };
                 Outcome {
@@ -494,6 +496,29 @@ impl Engine {
     /// order; empty when staleness is not checked.
     pub fn stale_controls(&self, citations: &[Citation]) -> Vec<String> {
         compose::stale_controls(&self.record, self.staleness.as_ref(), citations)
+    }
+
+    /// The control a person is asked to check for `outcome`: the first cited, else the best
+    /// candidate.
+    pub fn proposed<'a>(&'a self, outcome: &Outcome) -> Option<&'a record::Control> {
+        match outcome.citations.first() {
+            Some(citation) => self.record.control(&citation.control),
+            None => outcome
+                .candidates
+                .first()
+                .map(|c| &self.record.controls[c.index]),
+        }
+    }
+
+    /// The meaningful words of the question the proposed control does not use.
+    pub fn not_covered(&self, outcome: &Outcome) -> Vec<String> {
+        let (Some(analysis), Some(control)) = (&outcome.analysis, self.proposed(outcome)) else {
+            return Vec::new();
+        };
+        match self.record.controls.iter().position(|c| c.id == control.id) {
+            Some(index) => self.matcher.not_covered(index, analysis),
+            None => Vec::new(),
+        }
     }
 
     pub fn citation(&self, control: &str) -> Citation {

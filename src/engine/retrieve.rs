@@ -432,6 +432,44 @@ impl Matcher {
         added.chain(dropped).collect()
     }
 
+    /// The meaningful words of the question (as `clause` writes them) that the control at
+    /// `index` does not use: what a person checks first when that control is proposed.
+    pub fn not_covered(&self, index: usize, analysis: &Analysis) -> Vec<String> {
+        let profile = &self.profiles[index];
+        let missing: Vec<&SeenUnit> = analysis
+            .units
+            .iter()
+            .filter(|u| u.weight > MEANINGFUL && !profile.tokens.contains(&u.token))
+            .collect();
+        let mut words: Vec<String> = Vec::new();
+        let mut reached = BTreeSet::new();
+        for word in analysis
+            .clause
+            .split(|c: char| !c.is_alphanumeric() && c != '-')
+            .filter(|w| !w.is_empty())
+        {
+            let tokens = unit_set(&self.analyzer, word);
+            let hit: Vec<&&SeenUnit> = missing
+                .iter()
+                .filter(|u| tokens.contains(&u.token))
+                .collect();
+            if !hit.is_empty() {
+                reached.extend(hit.iter().map(|u| u.token.clone()));
+                let word = word.to_lowercase();
+                if !words.contains(&word) {
+                    words.push(word);
+                }
+            }
+        }
+        // A concept no single word reaches ("multi factor authentication"): its name.
+        for unit in missing.iter().filter(|u| !reached.contains(&u.token)) {
+            if !words.contains(&unit.concept) {
+                words.push(unit.concept.clone());
+            }
+        }
+        words
+    }
+
     /// Tokens of `control` that the question's units cover (for a second citation).
     pub fn covers(&self, index: usize, token: &str) -> bool {
         self.profiles[index].tokens.contains(token)
