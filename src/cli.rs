@@ -74,7 +74,7 @@ enum Command {
         /// Replace an existing output, review or report file
         #[arg(long)]
         force: bool,
-        /// Where to write the review workbook (default FILE.review.xlsx next to the output)
+        /// Where to write the review workbook (default: beside the output, FILE.review.xlsx)
         #[arg(long, value_name = "PATH", conflicts_with = "no_review")]
         review: Option<PathBuf>,
         /// Write no review workbook

@@ -65,17 +65,21 @@ pub fn default_output(path: &Path, kind: Kind) -> PathBuf {
     path.with_file_name(file)
 }
 
-/// `FILE.review.xlsx` in the output's directory, named after the input as the default output
-/// is (`q.xlsx` → `q.review.xlsx`, `q.xls` → `q.xls.review.xlsx`).
-pub fn default_review(input: &Path, kind: Kind, output: &Path) -> PathBuf {
-    let answered = default_output(input, kind);
-    let name = answered
+/// The review workbook beside `output`, named after it: `q.answered.xlsx` → `q.review.xlsx`
+/// (FILE.review.xlsx for the default output), `q.xls.answered.xlsx` → `q.xls.review.xlsx`,
+/// `-o v2.csv` → `v2.review.xlsx`, so two fills to different outputs never share one.
+pub fn default_review(output: &Path) -> PathBuf {
+    let name = output
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let stem = name
-        .rsplit_once(".answered")
-        .map_or(name.as_str(), |(stem, _)| stem);
+    let stem = match name.rsplit_once(".answered.") {
+        Some((stem, _)) => stem.to_string(),
+        None => output
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
     output.with_file_name(format!("{stem}.review.xlsx"))
 }
 
@@ -369,5 +373,20 @@ mod tests {
         assert_eq!(out("q.ods"), Path::new("dir/q.ods.answered.xlsx"));
         assert_ne!(out("q.xls"), out("q.ods"));
         assert_ne!(out("q.xlsb"), out("q.xlsx"));
+    }
+
+    #[test]
+    fn review_workbooks_are_named_after_their_output() {
+        let review = |output: &str| default_review(Path::new(output));
+        assert_eq!(
+            review("dir/q.answered.xlsx"),
+            Path::new("dir/q.review.xlsx")
+        );
+        assert_eq!(review("q.answered.csv"), Path::new("q.review.xlsx"));
+        assert_eq!(
+            review("dir/q.xls.answered.xlsx"),
+            Path::new("dir/q.xls.review.xlsx")
+        );
+        assert_eq!(review("out/v2.xlsx"), Path::new("out/v2.review.xlsx"));
     }
 }

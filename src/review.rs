@@ -330,7 +330,7 @@ pub fn read_decisions(path: &Path, limits: &Limits) -> Result<Vec<Decided>> {
         }
         let place = format!("{shown}: {REVIEW_SHEET}!{decision_col}{}", i + 1);
         let proposed = cell(proposed).split_whitespace().next().map(str::to_string);
-        let choice = match parse_choice(text) {
+        let choice = match Choice::parse(text) {
             Ok(choice) => choice,
             Err(why) => {
                 problems.push(format!("{place}: {why}"));
@@ -367,7 +367,13 @@ pub fn read_decisions(path: &Path, limits: &Limits) -> Result<Vec<Decided>> {
     Ok(decided)
 }
 
-/// `accept`, `reject`, `IAM-02`, `IAM-02: no`.
+impl Choice {
+    /// `accept`, `reject`, `IAM-02`, `IAM-02: no`.
+    pub fn parse(text: &str) -> Result<Choice, String> {
+        parse_choice(text)
+    }
+}
+
 fn parse_choice(text: &str) -> Result<Choice, String> {
     let lower = text.to_lowercase();
     match lower.as_str() {

@@ -62,7 +62,7 @@ pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
         Review::Write { path, all } => {
             let path = path
                 .clone()
-                .unwrap_or_else(|| fill::default_review(&args.file, *kind, &output));
+                .unwrap_or_else(|| fill::default_review(&output));
             outputs.claim(&path, "the review workbook")?;
             Some((path, *all))
         }

@@ -212,3 +212,140 @@ pub fn evaluate(engine: &Engine, questions: &[Labeled]) -> (BTreeMap<String, Sco
     }
     (scores, misses)
 }
+
+/// What a reviewer who knows the labels decides for `q` on a row that proposed the control
+/// `proposed` with `proposed_answer`, and the (control, answer) that decision means (`None`
+/// for not on the record): `reject` for a gap, `accept` when the proposal is right, else the
+/// labelled control, with the answer when it is not that control's own. `None` when the
+/// label asks for a yes from a control whose answer is not yes, which `learn` refuses.
+#[allow(clippy::type_complexity)]
+pub fn reviewer_decision(
+    q: &Labeled,
+    proposed: Option<&str>,
+    proposed_answer: Option<&str>,
+    record: &onrecord::record::Record,
+) -> Option<(String, Option<(String, String)>)> {
+    if q.expect.is_empty() {
+        return Some(("reject".into(), None));
+    }
+    let control = match proposed {
+        Some(p) if q.expect.iter().any(|e| e == p) => p.to_string(),
+        _ => q.expect[0].clone(),
+    };
+    let own = record.control(&control)?.answer.as_str();
+    if q.answer == "yes" && own != "yes" {
+        return None;
+    }
+    let meant = Some((control.clone(), q.answer.clone()));
+    if proposed == Some(control.as_str()) && proposed_answer == Some(q.answer.as_str()) {
+        Some(("accept".into(), meant))
+    } else if own == q.answer {
+        Some((control, meant))
+    } else {
+        Some((format!("{control}: {}", q.answer), meant))
+    }
+}
+
+/// The questions split in two halves by a seeded shuffle (xorshift64, Fisher-Yates).
+pub fn halves(n: usize, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    for i in (1..n).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        order.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+    let b = order.split_off(n / 2);
+    (order, b)
+}
+
+/// One halving of the growth measurement: the other half's scores without learning, after
+/// `learn` of every decision of the first half, and (when measured) after adding the same
+/// questions as plain phrasings, as a record kept by hand would.
+pub struct Halving {
+    pub seed: u64,
+    pub decisions: usize,
+    pub before: Score,
+    pub after: Score,
+    pub naive: Option<Score>,
+}
+
+/// Learns every decision a reviewer makes on half of `questions` (answered rows too, as
+/// `fill --review-all` lists them) into a copy of the record at `base_dir`, and scores the
+/// other half. `outcomes` are `base`'s answers to `questions`.
+pub fn growth(
+    base_dir: &Path,
+    base: &Engine,
+    questions: &[Labeled],
+    outcomes: &[Outcome],
+    seed: u64,
+    naive: bool,
+) -> Halving {
+    use onrecord::review::{Choice, Decided};
+    let (learned, other) = halves(questions.len(), seed);
+    let mut seen = std::collections::HashSet::new();
+    let mut decided = Vec::new();
+    for &i in &learned {
+        let (q, outcome) = (&questions[i], &outcomes[i]);
+        if !seen.insert(onrecord::record::question_key(&q.question)) {
+            continue;
+        }
+        let proposed = base.proposed(outcome);
+        let answer = outcome
+            .answer
+            .or(proposed.map(|c| c.answer))
+            .map(|a| a.as_str());
+        let Some((text, _)) =
+            reviewer_decision(q, proposed.map(|c| c.id.as_str()), answer, &base.record)
+        else {
+            continue;
+        };
+        decided.push(Decided {
+            place: q.id.clone(),
+            question: q.question.clone(),
+            proposed: proposed.map(|c| c.id.clone()),
+            proposed_answer: answer.and_then(onrecord::report::parse_answer),
+            choice: Choice::parse(&text).expect("a decision the reviewer wrote"),
+        });
+    }
+    let today = onrecord::record::Date::parse("2026-11-23").unwrap();
+    let learning = onrecord::learn::plan(&base.record, &decided, today).expect("learn");
+    let score = |engine: &Engine| {
+        let half: Vec<&Labeled> = other.iter().map(|&i| &questions[i]).collect();
+        let texts: Vec<&str> = half.iter().map(|q| q.question.as_str()).collect();
+        engine.prepare(&texts).expect("prepare");
+        let mut score = Score::default();
+        for q in half {
+            score.add(q, &engine.ask(&q.question).expect("ask"));
+        }
+        score
+    };
+    let learn_into = |plain: bool| {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(base_dir, dir.path());
+        for change in &learning.changes {
+            if plain && change.path == onrecord::record::NOT_ON_RECORD_TOML {
+                continue;
+            }
+            let mut text = change.after.clone();
+            if plain {
+                text = text.replace(", learned = 2026-11-23", "");
+            }
+            std::fs::write(dir.path().join(&change.path), text).unwrap();
+        }
+        let engine = Engine::open(dir.path()).expect("the learned record opens");
+        score(&engine)
+    };
+    let mut before = Score::default();
+    for &i in &other {
+        before.add(&questions[i], &outcomes[i]);
+    }
+    Halving {
+        seed,
+        decisions: decided.len(),
+        before,
+        after: learn_into(false),
+        naive: naive.then(|| learn_into(true)),
+    }
+}

@@ -300,7 +300,10 @@ fn temporary_files_of_a_dead_run_are_swept() {
     std::fs::write(&stale, vec![0u8; 4096]).unwrap();
     let run = onrecord(&repo(), &["fill", s(&q)]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(listing(dir.path()), vec!["q.answered.csv", "q.csv"]);
+    assert_eq!(
+        listing(dir.path()),
+        vec!["q.answered.csv", "q.csv", "q.review.xlsx"]
+    );
 }
 
 #[test]

@@ -21,6 +21,7 @@ mod gaps;
 mod honesty;
 mod hostile;
 mod layouts;
+mod learn;
 mod limits_doc;
 mod loaders;
 mod q_detect;
