@@ -152,7 +152,7 @@ fn target(record: &Record, decision: &Decided, ids: &Suggester) -> Result<Target
     let Some(control) = record.control(&id) else {
         let hint = ids
             .suggest(&id)
-            .map(|s| format!("; did you mean `{s}`?"))
+            .map(|s| format!("; {s}"))
             .unwrap_or_default();
         return Err(format!("`{id}` is not a control of the record{hint}"));
     };

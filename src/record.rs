@@ -643,7 +643,8 @@ struct RawGaps {
 struct RawGap {
     q: String,
     mistaken_for: Option<String>,
-    decided: Option<Spanned<toml::value::Datetime>>,
+    /// Any value, so that a bad date is one diagnostic, not the whole file unread.
+    decided: Option<Spanned<toml::Value>>,
 }
 
 /// A TOML date as a [`Date`]; `None` for a time or a date with a time.
@@ -676,7 +677,10 @@ fn parse_known_gaps(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<KnownG
             let entry = entry.into_inner();
             let decided = entry.decided.and_then(|d| {
                 let at = lines.line_of(d.span().start);
-                let date = toml_date(d.get_ref());
+                let date = match d.get_ref() {
+                    toml::Value::Datetime(value) => toml_date(value),
+                    _ => None,
+                };
                 if date.is_none() {
                     diagnostics.push(Diagnostic::error(
                         NOT_ON_RECORD_TOML,

@@ -190,3 +190,156 @@ fn openpyxl_opens_every_filled_output() {
         );
     }
 }
+
+/// The review workbook of a fill (HECVAT when `../shared/data` is there, else the bundled
+/// csv questionnaire), with the number of rows the report lists for review.
+fn review_workbook(dir: &Path) -> (PathBuf, usize) {
+    let input = shared("hecvat/HECVAT414.xlsx")
+        .unwrap_or_else(|| repo().join("fixtures/questionnaires/vendor-assessment.csv"));
+    let ext = input.extension().unwrap().to_str().unwrap().to_string();
+    let output = dir.join(format!("q.answered.{ext}"));
+    let report = dir.join("r.json");
+    let run = onrecord(
+        &repo(),
+        &[
+            "fill",
+            input.to_str().unwrap(),
+            "-o",
+            output.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+            "-q",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    let listed = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] != "answered")
+        .count();
+    (dir.join("q.review.xlsx"), listed)
+}
+
+#[test]
+fn libreoffice_opens_the_review_workbook() {
+    if !available("soffice", &["--version"]) {
+        missing::<()>("soffice (LibreOffice) is not on PATH");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (review, listed) = review_workbook(dir.path());
+    let (profile, converted) = (dir.path().join("profile"), dir.path().join("csv"));
+    let run = Command::new("soffice")
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args(["--headless", "--convert-to", CSV_EVERY_SHEET, "--outdir"])
+        .arg(&converted)
+        .arg(&review)
+        .output()
+        .expect("run soffice");
+    let log = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "soffice failed: {log}");
+    let read = |sheet: &str| -> Vec<csv::StringRecord> {
+        let path = converted.join(format!("q.review-{sheet}.csv"));
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_path(&path)
+            .unwrap_or_else(|e| {
+                panic!("LibreOffice did not convert {}: {e}; {log}", path.display())
+            })
+            .records()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let rows = read("Review");
+    assert_eq!(rows[0].iter().collect::<Vec<_>>(), onrecord::review::HEADER);
+    assert_eq!(rows.len(), listed + 1, "one row per question to check");
+    assert!(
+        rows[1..].iter().all(|r| !r[3].is_empty()),
+        "every row has its question"
+    );
+    let summary = read("Summary");
+    assert!(summary.iter().any(|r| &r[0] == "To review"), "{summary:?}");
+    assert!(
+        read("Controls").len() > 100,
+        "the example record's controls are listed"
+    );
+    println!("LibreOffice: review workbook with {listed} rows read back");
+}
+
+/// What openpyxl sees of a review workbook: sheets, the header, the frozen pane, the filter
+/// and the data validations of Review.
+const OPENPYXL_REVIEW: &str = r#"
+import json, sys, warnings
+warnings.simplefilter("ignore")
+import openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+ws = wb["Review"]
+json.dump({
+    "sheets": wb.sheetnames,
+    "header": [c.value for c in ws[1]],
+    "rows": ws.max_row - 1,
+    "freeze": ws.freeze_panes,
+    "filter": ws.auto_filter.ref,
+    "validations": [[str(dv.sqref), dv.type, dv.formula1] for dv in ws.data_validations.dataValidation],
+    "fills": sorted({c.fill.fgColor.rgb for row in ws.iter_rows(min_row=2) for c in row[:1]}),
+}, sys.stdout)
+"#;
+
+#[test]
+fn openpyxl_opens_the_review_workbook() {
+    if !available("python3", &["-c", "import openpyxl"]) {
+        missing::<()>("python3 with openpyxl is not available");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (review, listed) = review_workbook(dir.path());
+    let out = Command::new("python3")
+        .args(["-c", OPENPYXL_REVIEW])
+        .arg(&review)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "openpyxl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        seen["sheets"],
+        serde_json::json!(["Review", "Summary", "Controls"])
+    );
+    assert_eq!(seen["header"], serde_json::json!(onrecord::review::HEADER));
+    assert_eq!(seen["rows"], listed);
+    assert_eq!(seen["freeze"], "A2", "the header row is frozen");
+    assert_eq!(
+        seen["filter"],
+        format!("A1:L{}", listed + 1),
+        "the header is filtered"
+    );
+    let validations = seen["validations"].as_array().unwrap();
+    assert_eq!(
+        validations,
+        &vec![serde_json::json!([
+            format!("K2:K{}", listed + 1),
+            "list",
+            "\"accept,reject\""
+        ])],
+        "the Decision dropdown"
+    );
+    assert!(
+        seen["fills"].as_array().unwrap().len() >= 2,
+        "rows are coloured by status: {}",
+        seen["fills"]
+    );
+    println!(
+        "openpyxl: review workbook with {listed} rows, {}",
+        seen["fills"]
+    );
+}

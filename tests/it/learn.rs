@@ -403,3 +403,294 @@ fn learning_one_half_leaves_the_other_no_worse() {
         );
     }
 }
+
+/// The example record and the bundled questionnaire, filled once: (record, work dir, q.csv).
+fn filled_example() -> (tempfile::TempDir, tempfile::TempDir, PathBuf) {
+    let record = copy_example();
+    let work = tempfile::tempdir().unwrap();
+    let q = work.path().join("q.csv");
+    std::fs::copy(
+        repo().join("fixtures/questionnaires/vendor-assessment.csv"),
+        &q,
+    )
+    .unwrap();
+    let run = onrecord(record.path(), &["fill", s(&q)]);
+    assert_eq!(run.code, 0, "{}", run.seen());
+    (record, work, q)
+}
+
+/// Decides the rows whose question contains a key of `decisions`.
+fn decide_by_question(review: &Path, to: &Path, decisions: &[(&str, &str)]) {
+    decide(review, to, |row| {
+        decisions
+            .iter()
+            .find(|(part, _)| row["Question"].contains(part))
+            .map(|(_, d)| d.to_string())
+    });
+}
+
+#[test]
+fn fill_never_replaces_a_review_or_output_without_force() {
+    let (record, work, q) = filled_example();
+    let review = work.path().join("q.review.xlsx");
+    assert!(
+        review.is_file(),
+        "fill writes FILE.review.xlsx beside the output"
+    );
+    let before = std::fs::read(&review).unwrap();
+
+    // The person's review is there: a second fill refuses, naming it, and writes nothing.
+    std::fs::remove_file(work.path().join("q.answered.csv")).unwrap();
+    let run = onrecord(record.path(), &["fill", s(&q)]);
+    assert_eq!(run.code, 2, "{}", run.seen());
+    assert!(
+        run.stderr.contains("q.review.xlsx` already exists"),
+        "{}",
+        run.seen()
+    );
+    assert!(run.stderr.contains("--force"), "{}", run.seen());
+    assert!(
+        !work.path().join("q.answered.csv").exists(),
+        "nothing written"
+    );
+    assert_eq!(std::fs::read(&review).unwrap(), before);
+
+    // --force replaces both; --no-review writes none; --review PATH writes there.
+    let run = onrecord(record.path(), &["fill", s(&q), "--force"]);
+    assert_eq!(run.code, 0, "{}", run.seen());
+    let elsewhere = work.path().join("check-these.xlsx");
+    let out = work.path().join("v2.csv");
+    let run = onrecord(
+        record.path(),
+        &["fill", s(&q), "-o", s(&out), "--review", s(&elsewhere)],
+    );
+    assert_eq!(run.code, 0, "{}", run.seen());
+    assert!(elsewhere.is_file());
+    assert!(!work.path().join("v2.review.xlsx").exists());
+    let out = work.path().join("v3.csv");
+    let run = onrecord(
+        record.path(),
+        &["fill", s(&q), "-o", s(&out), "--no-review"],
+    );
+    assert_eq!(run.code, 0, "{}", run.seen());
+    assert!(!work.path().join("v3.review.xlsx").exists(), "--no-review");
+
+    // --review-all lists every question; by default only those not sent unread.
+    let out = work.path().join("v4.csv");
+    let run = onrecord(
+        record.path(),
+        &["fill", s(&q), "-o", s(&out), "--review-all"],
+    );
+    assert_eq!(run.code, 0, "{}", run.seen());
+    let all = review_rows(&work.path().join("v4.review.xlsx"));
+    assert_eq!(all.len(), 1 + 15, "every question of the questionnaire");
+    let some = review_rows(&review);
+    assert!(
+        some.len() < all.len() && some.len() > 1,
+        "{} rows",
+        some.len()
+    );
+    assert!(some[1..].iter().all(|r| r[4] != "answered"));
+    assert_eq!(some[0], HEADER.map(String::from).to_vec());
+}
+
+#[test]
+fn filling_a_workbook_a_person_edited_keeps_every_cell_they_wrote() {
+    let (record, work, _) = filled_example();
+    let answered = work.path().join("q.answered.csv");
+    // The person answers a question onrecord left open, and rewrites an explanation.
+    let mut rows: Vec<Vec<String>> = csv::Reader::from_path(&answered)
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    rows[14][3] = "Yes".into();
+    rows[14][4] = "USD 5M per claim, see certificate".into();
+    rows[0][4] = "Our own words about MFA.".into();
+    let edited = work.path().join("edited.csv");
+    let mut writer = csv::Writer::from_path(&edited).unwrap();
+    writer
+        .write_record(["Ref", "Domain", "Question", "Response", "Comments"])
+        .unwrap();
+    for row in &rows {
+        writer.write_record(row).unwrap();
+    }
+    writer.flush().unwrap();
+
+    let out = work.path().join("again.csv");
+    let run = onrecord(record.path(), &["fill", s(&edited), "-o", s(&out)]);
+    assert_eq!(run.code, 0, "{}", run.seen());
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("USD 5M per claim, see certificate"), "{text}");
+    assert!(text.contains("Our own words about MFA."), "{text}");
+
+    let out = work.path().join("overwritten.csv");
+    let run = onrecord(
+        record.path(),
+        &["fill", s(&edited), "-o", s(&out), "--overwrite"],
+    );
+    assert_eq!(run.code, 0, "{}", run.seen());
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        !text.contains("Our own words about MFA."),
+        "--overwrite answers it anew"
+    );
+}
+
+#[test]
+fn learn_dry_run_prints_the_diff_and_writes_nothing() {
+    let (record, work, _) = filled_example();
+    let decided = work.path().join("decided.xlsx");
+    decide_by_question(
+        &work.path().join("q.review.xlsx"),
+        &decided,
+        &[("FedRAMP High", "reject"), ("cyber liability", "reject")],
+    );
+    let files = record_files(record.path());
+    let run = onrecord(record.path(), &["learn", s(&decided), "--dry-run"]);
+    assert_eq!(run.code, 0, "{}", run.seen());
+    assert!(
+        run.stdout
+            .starts_with("--- /dev/null\n+++ b/not-on-record.toml\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("+q = \"Do you hold FedRAMP High authorization?\""),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("would learn 0 phrasing(s) and 2 question(s)"),
+        "{}",
+        run.seen()
+    );
+    assert_eq!(
+        record_files(record.path()),
+        files,
+        "--dry-run wrote nothing"
+    );
+    assert!(!record.path().join("not-on-record.toml").exists());
+}
+
+#[test]
+fn learn_appends_to_the_record_keeping_its_comments_and_layout() {
+    let (record, work, q) = filled_example();
+    let decided = work.path().join("decided.xlsx");
+    // "Do you tokenize ...?" is not on the record; the person knows ENC-06 answers it.
+    decide_by_question(
+        &work.path().join("q.review.xlsx"),
+        &decided,
+        &[("tokenize", "ENC-06"), ("FedRAMP High", "reject")],
+    );
+    let file = record.path().join("knowledge/cryptography.toml");
+    let before = std::fs::read_to_string(&file).unwrap();
+    let run = onrecord(record.path(), &["learn", s(&decided)]);
+    assert_eq!(run.code, 0, "{}", run.seen());
+    let after = std::fs::read_to_string(&file).unwrap();
+    // Every line of the file is still there, in order: learn only adds.
+    let mut added = Vec::new();
+    let mut old = before.lines().peekable();
+    for line in after.lines() {
+        if old.peek() == Some(&line) {
+            old.next();
+        } else {
+            added.push(line);
+        }
+    }
+    assert_eq!(old.next(), None, "a line of the file was lost");
+    assert_eq!(
+        added,
+        vec![
+            "  { q = \"Do you tokenize primary account numbers before storage?\", learned = 2026-11-23 },"
+        ],
+    );
+    let gaps = std::fs::read_to_string(record.path().join("not-on-record.toml")).unwrap();
+    assert!(gaps.starts_with("# Questions people decided"), "{gaps}");
+    assert!(
+        gaps.contains("q = \"Do you hold FedRAMP High authorization?\"\nmistaken_for = "),
+        "{gaps}"
+    );
+    assert!(gaps.contains("decided = 2026-11-23"), "{gaps}");
+    assert_eq!(onrecord(record.path(), &["check"]).code, 0);
+
+    // The next fill answers both as decided.
+    let out = work.path().join("again.csv");
+    let report = work.path().join("r.json");
+    let run = onrecord(
+        record.path(),
+        &["fill", s(&q), "-o", s(&out), "--report", s(&report)],
+    );
+    assert_eq!(run.code, 0, "{}", run.seen());
+    let rows = report_rows(&report);
+    let token = &rows[&("q".to_string(), 6)];
+    assert_eq!(token["status"], "answered");
+    assert_eq!(token["citations"][0]["control"], "ENC-06");
+    assert_eq!(token["reason"]["code"], "learned");
+    let fedramp = &rows[&("q".to_string(), 12)];
+    assert_eq!(fedramp["status"], "not_on_record");
+    assert_eq!(fedramp["reason"]["code"], "known_gap");
+}
+
+#[test]
+fn decisions_that_cannot_hold_are_errors_naming_their_cells_and_nothing_is_written() {
+    let (record, work, _) = filled_example();
+    let review = work.path().join("q.review.xlsx");
+    let files = record_files(record.path());
+    let learn = |decisions: &[(&str, &str)]| {
+        let decided = work.path().join("decided.xlsx");
+        decide_by_question(&review, &decided, decisions);
+        let run = onrecord(record.path(), &["learn", s(&decided)]);
+        assert_eq!(run.code, 2, "{}", run.seen());
+        assert_eq!(record_files(record.path()), files, "nothing written");
+        assert!(!record.path().join("not-on-record.toml").exists());
+        run.stderr
+    };
+    let err = learn(&[("FedRAMP", "ok I guess"), ("tokenize", "ENC-6: yes")]);
+    assert!(err.contains("decided.xlsx: Review!K"), "{err}");
+    assert!(err.contains("`ok I guess` is not a decision"), "{err}");
+
+    let err = learn(&[("tokenize", "ENC-6")]);
+    assert!(
+        err.contains("`ENC-6` is not a control of the record; did you mean `ENC-06`?"),
+        "{err}"
+    );
+
+    // A yes from a control whose answer is no (ASR-04: no bug bounty).
+    let err = learn(&[("tokenize", "ASR-04: yes")]);
+    assert!(
+        err.contains("a yes must cite a control whose answer is yes"),
+        "{err}"
+    );
+
+    // An authored phrasing already holds this question (sent unread: listed with --review-all).
+    let run = onrecord(
+        record.path(),
+        &[
+            "fill",
+            s(&work.path().join("q.csv")),
+            "--review-all",
+            "--force",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.seen());
+    let err = learn(&[("Is any customer data stored unencrypted?", "reject")]);
+    assert!(
+        err.contains("but the record has it as `ENC-01` (no) (knowledge/"),
+        "{err}"
+    );
+}
+
+#[test]
+fn learn_refuses_a_file_that_is_not_a_review_workbook() {
+    let (record, _work, q) = filled_example();
+    let run = onrecord(record.path(), &["learn", s(&q)]);
+    assert_eq!(run.code, 2, "{}", run.seen());
+    assert!(
+        run.stderr.contains("has no `Review` sheet"),
+        "{}",
+        run.seen()
+    );
+}
