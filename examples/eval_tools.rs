@@ -7,6 +7,7 @@
 //! cargo run --release --example eval_tools -- curve         # top-1 against gaps flagged, both splits
 //! cargo run --release --example eval_tools -- fit [--write] # the calibration, fitted on tune
 //! cargo run --release --example eval_tools -- dump FILE     # what the judge saw, tune only
+//! cargo run --release --example eval_tools -- growth        # learning one half, the other scored
 //! ```
 //!
 //! `fit --write` rewrites `src/engine/calibration.toml`; the others only print. Only the
@@ -20,6 +21,42 @@ use evalset::{Labeled, Score, batch, eval_engine, evaluate, questions, repo};
 use onrecord::engine::signals::{self, Signal};
 use onrecord::engine::{Ranking, Thresholds};
 
+/// Five seeded halvings: every decision a reviewer makes on one half learned (as `learn`
+/// writes it, and as plain phrasings, the way a record kept by hand would grow), the other
+/// half scored before and after. The learned arm is the test `learning_one_half_...`.
+fn growth() {
+    let questions = questions();
+    let (dir, base) = eval_engine();
+    let texts: Vec<&str> = questions.iter().map(|q| q.question.as_str()).collect();
+    base.prepare(&texts).expect("prepare");
+    let outcomes: Vec<_> = questions
+        .iter()
+        .map(|q| base.ask(&q.question).expect("ask"))
+        .collect();
+    let mut totals = [Score::default(), Score::default(), Score::default()];
+    for seed in 1..=5 {
+        let h = evalset::growth(dir.path(), &base, &questions, &outcomes, seed, true);
+        let naive = h.naive.expect("measured");
+        println!("halving {seed}: {} decisions learned", h.decisions);
+        let arms = [
+            ("  without learning", &h.before),
+            ("  learned (learn)", &h.after),
+            ("  as plain phrasings", &naive),
+        ];
+        for ((name, score), total) in arms.iter().zip(totals.iter_mut()) {
+            println!("{name}: {}", score.line());
+            total.merge(score);
+        }
+    }
+    println!("all five halvings:");
+    for (name, score) in ["without learning", "learned (learn)", "as plain phrasings"]
+        .iter()
+        .zip(&totals)
+    {
+        println!("  {name}: {}", score.line());
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -28,6 +65,7 @@ fn main() {
         Some("rank") => rank(),
         Some("curve") => curve(),
         Some("fit") => fit(args.iter().any(|a| a == "--write")),
+        Some("growth") => growth(),
         Some("dump") => match args.get(1) {
             Some(path) => dump(path),
             None => usage(),

@@ -139,7 +139,7 @@ pub fn control_fields(record: &Record, analyzer: &Analyzer, index: usize) -> [Ve
 pub fn control_text(record: &Record, analyzer: &Analyzer, index: usize) -> [Vec<String>; 4] {
     let control = &record.controls[index];
     let questions: Vec<&str> = control
-        .ranking_questions()
+        .authored_questions()
         .map(|q| q.text.as_str())
         .collect();
     [

@@ -234,10 +234,11 @@ pub struct Record {
 }
 
 impl Control {
-    /// The phrasings that rank questions: the authored ones. A learned phrasing answers only
-    /// the question it was learned from: as evidence for others it made unseen questions
-    /// worse (docs/learn.md has the measurement).
-    pub fn ranking_questions(&self) -> impl Iterator<Item = &Phrasing> {
+    /// The phrasings that count as words of the control (BM25, the judge's phrasing signal):
+    /// the authored ones. A learned phrasing answers the question it was learned from, and
+    /// for other questions counts only by meaning (the semantic ranking): as words it made
+    /// unseen questions worse (docs/learn.md has the measurement).
+    pub fn authored_questions(&self) -> impl Iterator<Item = &Phrasing> {
         self.questions.iter().filter(|q| q.learned.is_none())
     }
 }

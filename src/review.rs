@@ -91,7 +91,7 @@ fn build(report: &Report, record: &Record, name: &str, all: bool) -> Result<Vec<
     for (col, title) in HEADER.iter().enumerate() {
         sheet.write_string_with_format(0, col as u16, *title, &header)?;
     }
-    let widths = [14, 6, 10, 50, 11, 10, 28, 50, 18, 28, 16, 24];
+    let widths: [u16; 12] = [14, 6, 10, 50, 12, 15, 28, 50, 18, 28, 16, 24];
     for (col, width) in widths.iter().enumerate() {
         sheet.set_column_width(col as u16, *width)?;
     }
@@ -108,9 +108,9 @@ fn build(report: &Report, record: &Record, name: &str, all: bool) -> Result<Vec<
             .map(|c| c.control.as_str())
             .or_else(|| row.candidates.first().map(|c| c.control.as_str()))
             .and_then(|id| record.control(id));
-        // The answer the proposal gives: the engine's, or for a row not on the record, the
-        // nearest control's own.
-        let answer = row.answer.or(proposed.map(|c| c.answer));
+        // A row not on the record proposes no answer: its nearest control is where to look,
+        // and `accept` there sends that control's own answer.
+        let answer = row.answer;
         let alternatives: Vec<String> = row
             .candidates
             .iter()
@@ -137,10 +137,17 @@ fn build(report: &Report, record: &Record, name: &str, all: bool) -> Result<Vec<
             write_text(sheet, at, col as u16, text, format)?;
         }
         sheet.write_number_with_format(at, 1, f64::from(row.row), format)?;
+        // Neither Excel nor LibreOffice fits a row to wrapped text when it opens a file:
+        // the height is set here, from the longest cell, up to a readable maximum.
+        sheet.set_row_height(at, row_height(&cells, &widths))?;
         let why = format!("{} ({})", row.reason.detail, row.reason.code.as_str());
         sheet.insert_note(at, 4, &Note::new(clip(&why)).set_author("onrecord"))?;
     }
     let last = listed.len() as u32;
+    // Printed, it reads as a list: landscape, one page wide, the header on every page.
+    sheet.set_landscape();
+    sheet.set_print_fit_to_pages(1, 0);
+    sheet.set_repeat_rows(0, 0)?;
     sheet.set_freeze_panes(1, 0)?;
     sheet.autofilter(0, 0, last.max(1), HEADER.len() as u16 - 1)?;
     if last > 0 {
@@ -239,6 +246,29 @@ fn write_summary(
         };
     }
     Ok(())
+}
+
+/// Points per line of the default 11-point font.
+const LINE_POINTS: f64 = 15.0;
+/// The most lines a row shows before its cells must be opened to be read in full.
+const MAX_LINES: usize = 8;
+
+/// The height that shows the wrapped text of `cells` in columns of `widths` characters.
+fn row_height(cells: &[String], widths: &[u16]) -> f64 {
+    let lines = cells
+        .iter()
+        .zip(widths)
+        .map(|(text, &width)| {
+            // A column `width` wide holds about 1.2 × width characters of running text.
+            let per_line = (usize::from(width.max(1)) * 6).div_ceil(5);
+            text.split('\n')
+                .map(|line| line.chars().count().div_ceil(per_line).max(1))
+                .sum::<usize>()
+        })
+        .max()
+        .unwrap_or(1)
+        .clamp(1, MAX_LINES);
+    lines as f64 * LINE_POINTS
 }
 
 /// Text as a string cell (never a formula), cut to what a cell holds.

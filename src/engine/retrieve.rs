@@ -68,7 +68,7 @@ impl Profile {
             HashSet::new()
         };
         let mut phrasings = vec![(title, None, control.title.clone())];
-        for q in control.ranking_questions() {
+        for q in control.authored_questions() {
             phrasings.push((unit_set(analyzer, &q.text), q.answer, q.text.clone()));
         }
         let profile = Profile {

@@ -2,7 +2,9 @@
 //! against each control's.
 //!
 //! A control is embedded as its title with its statement, its title alone, and each of its
-//! `questions`; its similarity to a question is the best of those. The control vectors are
+//! `questions`, learned ones included (they rank by meaning only: they lift the right control
+//! among the candidates, while the judge's evidence stays the authored words; docs/learn.md);
+//! its similarity to a question is the best of those. The control vectors are
 //! derived from the record once and stored with its index (`vectors.bin`, stamped by the
 //! same fingerprint, which covers the model's id), so a run with a warm index embeds only
 //! its questions; after a record change, the vectors of unchanged texts are carried over
@@ -37,7 +39,7 @@ pub fn control_texts(record: &Record) -> Vec<(usize, String)> {
     for (i, control) in record.controls.iter().enumerate() {
         texts.push((i, format!("{}. {}", control.title, control.statement)));
         texts.push((i, control.title.clone()));
-        for q in control.ranking_questions() {
+        for q in &control.questions {
             texts.push((i, q.text.clone()));
         }
     }

@@ -73,6 +73,18 @@ impl Score {
         }
     }
 
+    /// Adds another score's counts to this one.
+    pub fn merge(&mut self, other: &Score) {
+        self.answerable += other.answerable;
+        self.correct += other.correct;
+        self.ranked += other.ranked;
+        self.right_answer += other.right_answer;
+        self.gaps += other.gaps;
+        self.gaps_flagged += other.gaps_flagged;
+        self.answered += other.answered;
+        self.wrong_claims += other.wrong_claims;
+    }
+
     pub fn line(&self) -> String {
         format!(
             "top-1 correct {:.1}% ({}/{}), ranked first {:.1}% ({}/{}), right answer {}/{}, wrong claims {:.1}% ({}/{} answered), gaps flagged {:.1}% ({}/{})",
@@ -292,10 +304,7 @@ pub fn growth(
             continue;
         }
         let proposed = base.proposed(outcome);
-        let answer = outcome
-            .answer
-            .or(proposed.map(|c| c.answer))
-            .map(|a| a.as_str());
+        let answer = outcome.answer.map(|a| a.as_str());
         let Some((text, _)) =
             reviewer_decision(q, proposed.map(|c| c.id.as_str()), answer, &base.record)
         else {
