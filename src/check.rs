@@ -12,7 +12,7 @@ use crate::catalog;
 use crate::diag::{self, Diagnostic, Severity};
 use crate::record::THESAURUS_TXT as RECORD_THESAURUS;
 use crate::record::{
-    Answer, CONTROLS_CSV, CUEC_CSV, Date, Loaded, NOT_ON_RECORD_TOML, Owner, Record, question_key,
+    Answer, CONTROLS_CSV, CUEC_CSV, Date, Loaded, NOT_ON_RECORD_TOML, Owner, Record, Stated,
 };
 use crate::text::record_analyzer;
 
@@ -183,117 +183,103 @@ fn cuec_lines(record: &Record) -> CuecLines<'_> {
     CuecLines { lines, first }
 }
 
-/// Where a question stands in the record, for finding it twice.
-struct Place<'a> {
-    control: &'a str,
-    path: &'a str,
-    line: usize,
-    learned: bool,
-}
-
 /// A question is one control's: a phrasing on two controls is a warning, and an error when a
 /// person decided either (`learn`), since the engine answers a learned question from it
-/// alone. A known gap that is also a phrasing is an error; a learned `yes` needs a control
-/// whose answer is `yes`.
+/// alone. A known gap that is also a phrasing is an error, one listed twice a warning; a
+/// learned `yes` needs a control whose answer is `yes`.
 fn overlapping_questions(record: &Record, out: &mut Vec<Diagnostic>) {
-    let mut first: BTreeMap<String, Place> = BTreeMap::new();
-    for control in &record.controls {
-        for phrasing in &control.questions {
-            let learned = phrasing.learned.is_some();
-            if learned && phrasing.answer == Some(Answer::Yes) && control.answer != Answer::Yes {
-                out.push(
-                    Diagnostic::error(
-                        &control.source.path,
-                        phrasing.line,
-                        format!(
-                            "question \"{}\" is learned with the answer yes, but `{}`'s answer is {}",
-                            phrasing.text, control.id, control.answer
-                        ),
-                    )
-                    .with_hint(Some(
-                        "a yes must cite a control whose answer is yes: learn it for such a control, or remove it"
-                            .into(),
-                    )),
-                );
-            }
-            let key = question_key(&phrasing.text);
-            match first.get(&key) {
-                Some(other) if other.control == control.id => {}
-                Some(other) => {
-                    let message = format!(
-                        "question \"{}\" of `{}` is also a question of `{}` ({}:{})",
-                        phrasing.text, control.id, other.control, other.path, other.line
-                    );
-                    out.push(if learned || other.learned {
-                        Diagnostic::error(&control.source.path, phrasing.line, message).with_hint(
-                            Some(
-                                "a question a person decided answers one control: remove it from the other"
-                                    .into(),
+    let mut first: BTreeMap<String, Stated> = BTreeMap::new();
+    for (key, stated) in record.stated_questions() {
+        match stated {
+            Stated::Phrasing(control, phrasing) => {
+                if phrasing.learned.is_some()
+                    && phrasing.answer == Some(Answer::Yes)
+                    && control.answer != Answer::Yes
+                {
+                    out.push(
+                        Diagnostic::error(
+                            &control.source.path,
+                            phrasing.line,
+                            format!(
+                                "question \"{}\" is learned with the answer yes, but `{}`'s answer is {}",
+                                phrasing.text, control.id, control.answer
                             ),
                         )
-                    } else {
-                        Diagnostic::warning(&control.source.path, phrasing.line, message)
-                            .with_hint(Some(
-                                "keep each phrasing on the one control that answers it".into(),
-                            ))
-                    });
+                        .with_hint(Some(
+                            "a yes must cite a control whose answer is yes: learn it for such a control, or remove it"
+                                .into(),
+                        )),
+                    );
                 }
-                None => {
-                    first.insert(
-                        key,
-                        Place {
-                            control: &control.id,
-                            path: &control.source.path,
-                            line: phrasing.line,
-                            learned,
-                        },
+            }
+            Stated::Gap(gap) => {
+                if let Some(id) = &gap.mistaken_for
+                    && record.control(id).is_none()
+                {
+                    out.push(
+                        Diagnostic::warning(
+                            NOT_ON_RECORD_TOML,
+                            gap.line,
+                            format!(
+                                "`mistaken_for` names `{id}`, which is not a control of the record"
+                            ),
+                        )
+                        .with_hint(Some("fix the id, or remove `mistaken_for`".into())),
                     );
                 }
             }
         }
-    }
-    let mut gaps: BTreeMap<String, usize> = BTreeMap::new();
-    for gap in &record.known_gaps {
-        let key = question_key(&gap.text);
-        if let Some(other) = first.get(&key) {
-            out.push(
-                Diagnostic::error(
-                    NOT_ON_RECORD_TOML,
-                    gap.line,
-                    format!(
-                        "question \"{}\" is decided not on the record, but is a question of `{}` ({}:{})",
-                        gap.text, other.control, other.path, other.line
-                    ),
-                )
-                .with_hint(Some(
-                    "keep the decision that is right: remove this entry or the phrasing".into(),
-                )),
-            );
-        }
-        if let Some(line) = gaps.get(&key) {
-            out.push(
-                Diagnostic::warning(
-                    NOT_ON_RECORD_TOML,
-                    gap.line,
-                    format!("question \"{}\" is already listed at line {line}", gap.text),
-                )
-                .with_hint(Some("remove one of the two".into())),
-            );
-        } else {
-            gaps.insert(key, gap.line);
-        }
-        if let Some(id) = &gap.mistaken_for
-            && record.control(id).is_none()
-        {
-            out.push(
-                Diagnostic::warning(
-                    NOT_ON_RECORD_TOML,
-                    gap.line,
-                    format!("`mistaken_for` names `{id}`, which is not a control of the record"),
-                )
-                .with_hint(Some("fix the id, or remove `mistaken_for`".into())),
-            );
-        }
+        let Some(earlier) = first.get(&key) else {
+            first.insert(key, stated);
+            continue;
+        };
+        let found = match (earlier, stated) {
+            (Stated::Phrasing(a, _), Stated::Phrasing(b, _)) if a.id == b.id => continue,
+            (Stated::Phrasing(a, p), Stated::Phrasing(b, q)) => {
+                let message = format!(
+                    "question \"{}\" of `{}` is also a question of `{}` ({})",
+                    q.text,
+                    b.id,
+                    a.id,
+                    earlier.place()
+                );
+                if p.learned.is_some() || q.learned.is_some() {
+                    Diagnostic::error(&b.source.path, q.line, message).with_hint(Some(
+                        "a question a person decided answers one control: remove it from the other"
+                            .into(),
+                    ))
+                } else {
+                    Diagnostic::warning(&b.source.path, q.line, message).with_hint(Some(
+                        "keep each phrasing on the one control that answers it".into(),
+                    ))
+                }
+            }
+            (Stated::Phrasing(a, _), Stated::Gap(gap)) => Diagnostic::error(
+                NOT_ON_RECORD_TOML,
+                gap.line,
+                format!(
+                    "question \"{}\" is decided not on the record, but is a question of `{}` ({})",
+                    gap.text,
+                    a.id,
+                    earlier.place()
+                ),
+            )
+            .with_hint(Some(
+                "keep the decision that is right: remove this entry or the phrasing".into(),
+            )),
+            (Stated::Gap(g), Stated::Gap(gap)) => Diagnostic::warning(
+                NOT_ON_RECORD_TOML,
+                gap.line,
+                format!(
+                    "question \"{}\" is already listed at line {}",
+                    gap.text, g.line
+                ),
+            )
+            .with_hint(Some("remove one of the two".into())),
+            // Gaps come after every phrasing.
+            (Stated::Gap(_), Stated::Phrasing(..)) => continue,
+        };
+        out.push(found);
     }
 }
 

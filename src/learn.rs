@@ -16,7 +16,7 @@ use anyhow::{Result, bail};
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value};
 
 use crate::diag::Suggester;
-use crate::record::{Answer, Date, NOT_ON_RECORD_TOML, Record, question_key};
+use crate::record::{Answer, Date, NOT_ON_RECORD_TOML, Record, Stated, question_key};
 use crate::review::{Choice, Decided};
 
 /// One record file as it is and as it will be.
@@ -172,24 +172,20 @@ fn target(record: &Record, decision: &Decided, ids: &Suggester) -> Result<Target
 /// Every question the record decides already: phrasings (authored or learned) and gaps.
 fn known(record: &Record) -> BTreeMap<String, Known> {
     let mut known = BTreeMap::new();
-    for gap in &record.known_gaps {
-        known.entry(question_key(&gap.text)).or_insert(Known {
-            target: Target::Gap {
+    for (key, stated) in record.stated_questions() {
+        let target = match stated {
+            Stated::Phrasing(control, phrasing) => Target::Phrasing {
+                control: control.id.clone(),
+                answer: phrasing.answer.unwrap_or(control.answer),
+            },
+            Stated::Gap(gap) => Target::Gap {
                 mistaken_for: gap.mistaken_for.clone(),
             },
-            place: format!("{NOT_ON_RECORD_TOML}:{}", gap.line),
+        };
+        known.entry(key).or_insert(Known {
+            target,
+            place: stated.place(),
         });
-    }
-    for control in &record.controls {
-        for q in &control.questions {
-            known.entry(question_key(&q.text)).or_insert(Known {
-                target: Target::Phrasing {
-                    control: control.id.clone(),
-                    answer: q.answer.unwrap_or(control.answer),
-                },
-                place: format!("{}:{}", control.source.path, q.line),
-            });
-        }
     }
     known
 }

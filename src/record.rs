@@ -243,7 +243,44 @@ impl Control {
     }
 }
 
+/// A question the record decides: a phrasing of a control (authored or learned), or a
+/// question people decided is not on the record.
+#[derive(Debug, Clone, Copy)]
+pub enum Stated<'a> {
+    Phrasing(&'a Control, &'a Phrasing),
+    Gap(&'a KnownGap),
+}
+
+impl Stated<'_> {
+    pub fn text(&self) -> &str {
+        match self {
+            Stated::Phrasing(_, p) => &p.text,
+            Stated::Gap(g) => &g.text,
+        }
+    }
+
+    /// `path:line` of the entry.
+    pub fn place(&self) -> String {
+        match self {
+            Stated::Phrasing(c, p) => format!("{}:{}", c.source.path, p.line),
+            Stated::Gap(g) => format!("{NOT_ON_RECORD_TOML}:{}", g.line),
+        }
+    }
+}
+
 impl Record {
+    /// Every question the record decides, with its [`question_key`]: the controls'
+    /// phrasings in record order, then the known gaps in file order.
+    pub fn stated_questions(&self) -> impl Iterator<Item = (String, Stated<'_>)> {
+        let phrasings = self
+            .controls
+            .iter()
+            .flat_map(|c| c.questions.iter().map(move |p| Stated::Phrasing(c, p)));
+        phrasings
+            .chain(self.known_gaps.iter().map(Stated::Gap))
+            .map(|stated| (question_key(stated.text()), stated))
+    }
+
     pub fn control(&self, id: &str) -> Option<&Control> {
         self.controls.iter().find(|c| c.id == id)
     }

@@ -48,7 +48,7 @@ use crate::check::CheckOptions;
 use crate::diag::Severity;
 use crate::index::{Derived, Origin, SearchIndex, fingerprint};
 use crate::limits::Limits;
-use crate::record::{self, Answer, Date, Owner, Record};
+use crate::record::{self, Answer, Date, Owner, Record, Stated};
 use crate::text::{Analyzer, record_analyzer};
 use retrieve::Matcher;
 use rules::Case;
@@ -123,24 +123,28 @@ enum Decided {
 /// same question, and the first control over a later one (`check` reports both as errors).
 fn decisions(record: &Record) -> HashMap<String, Decided> {
     let mut decided = HashMap::new();
-    for gap in &record.known_gaps {
-        decided
-            .entry(record::question_key(&gap.text))
-            .or_insert(Decided::Gap {
-                mistaken_for: gap.mistaken_for.clone(),
-                decided: gap.decided,
-            });
-    }
-    for (index, control) in record.controls.iter().enumerate() {
-        for q in &control.questions {
-            if let Some(learned) = q.learned {
-                decided
-                    .entry(record::question_key(&q.text))
-                    .or_insert(Decided::Learned {
+    for (key, stated) in record.stated_questions() {
+        match stated {
+            Stated::Gap(gap) => {
+                decided.insert(
+                    key,
+                    Decided::Gap {
+                        mistaken_for: gap.mistaken_for.clone(),
+                        decided: gap.decided,
+                    },
+                );
+            }
+            Stated::Phrasing(control, phrasing) => {
+                if let (Some(learned), Some(index)) = (
+                    phrasing.learned,
+                    record.controls.iter().position(|c| c.id == control.id),
+                ) {
+                    decided.entry(key).or_insert(Decided::Learned {
                         control: index,
-                        answer: q.answer.unwrap_or(control.answer),
+                        answer: phrasing.answer.unwrap_or(control.answer),
                         learned,
                     });
+                }
             }
         }
     }
