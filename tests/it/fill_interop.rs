@@ -76,6 +76,27 @@ fn available(program: &str, args: &[&str]) -> bool {
 const CSV_EVERY_SHEET: &str =
     "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1";
 
+/// Every sheet of `files` converted to csv by LibreOffice, into `dir/csv`; with its log.
+fn convert_every_sheet<'a>(
+    dir: &Path,
+    files: impl IntoIterator<Item = &'a PathBuf>,
+) -> (PathBuf, String) {
+    let (profile, converted) = (dir.join("profile"), dir.join("csv"));
+    let run = Command::new("soffice")
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args(["--headless", "--convert-to", CSV_EVERY_SHEET, "--outdir"])
+        .arg(&converted)
+        .args(files)
+        .output()
+        .expect("run soffice");
+    let log = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert!(run.status.success(), "soffice failed: {log}");
+    (converted, log)
+}
+
 #[test]
 fn libreoffice_opens_every_filled_output() {
     if !available("soffice", &["--version"]) {
@@ -84,19 +105,7 @@ fn libreoffice_opens_every_filled_output() {
     }
     let dir = tempfile::tempdir().unwrap();
     let filled = filled_outputs(dir.path());
-    let (profile, converted) = (dir.path().join("profile"), dir.path().join("csv"));
-    let run = Command::new("soffice")
-        .arg(format!(
-            "-env:UserInstallation=file://{}",
-            profile.display()
-        ))
-        .args(["--headless", "--convert-to", CSV_EVERY_SHEET, "--outdir"])
-        .arg(&converted)
-        .args(filled.iter().map(|f| &f.output))
-        .output()
-        .expect("run soffice");
-    let log = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "soffice failed: {log}");
+    let (converted, log) = convert_every_sheet(dir.path(), filled.iter().map(|f| &f.output));
     for f in &filled {
         let stem = f.output.file_stem().unwrap().to_string_lossy();
         let mut sheets: BTreeMap<&str, Vec<csv::StringRecord>> = BTreeMap::new();
@@ -231,19 +240,7 @@ fn libreoffice_opens_the_review_workbook() {
     }
     let dir = tempfile::tempdir().unwrap();
     let (review, listed) = review_workbook(dir.path());
-    let (profile, converted) = (dir.path().join("profile"), dir.path().join("csv"));
-    let run = Command::new("soffice")
-        .arg(format!(
-            "-env:UserInstallation=file://{}",
-            profile.display()
-        ))
-        .args(["--headless", "--convert-to", CSV_EVERY_SHEET, "--outdir"])
-        .arg(&converted)
-        .arg(&review)
-        .output()
-        .expect("run soffice");
-    let log = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "soffice failed: {log}");
+    let (converted, log) = convert_every_sheet(dir.path(), [&review]);
     let read = |sheet: &str| -> Vec<csv::StringRecord> {
         let path = converted.join(format!("q.review-{sheet}.csv"));
         csv::ReaderBuilder::new()
