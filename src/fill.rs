@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use crate::engine::{Engine, Outcome, Status};
+use crate::engine::{Engine, Outcome, Status, fit_field};
+use crate::fields::{self, Field};
 use crate::limits::Limits;
-use crate::questionnaire::{self, Grid, Layout, ListValidation, Overrides, detect};
+use crate::questionnaire::{self, Grid, Layout, ListValidation, Overrides, QuestionRow, detect};
 use crate::record::question_key;
 use crate::report::{Report, Row, combined, explanation, spell_answer};
 use crate::workbook::xlsx::{self, CellEdit, SheetInfo};
@@ -135,11 +136,19 @@ pub fn validations_for(sheet: &str, info: &[SheetInfo]) -> Vec<ListValidation> {
         .collect()
 }
 
-/// The layouts of every sheet that holds questions.
+/// The layouts of every sheet that holds questions, each question with its answer field.
 pub fn layouts(grids: &[Grid], info: &[SheetInfo], overrides: &Overrides) -> Vec<Layout> {
     grids
         .iter()
-        .filter_map(|grid| detect(grid, &validations_for(&grid.name, info), overrides))
+        .filter_map(|grid| {
+            let validations = validations_for(&grid.name, info);
+            let mut layout = detect(grid, &validations, overrides)?;
+            let fields = fields::fields(grid, &layout, &validations);
+            for (question, field) in layout.questions.iter_mut().zip(fields) {
+                question.field = field;
+            }
+            Some(layout)
+        })
         .filter(|layout| !layout.questions.is_empty())
         .collect()
 }
@@ -256,8 +265,10 @@ pub fn plan(
                     outcome
                 }
             };
+            // The same question may sit in fields of different kinds: fitted per row.
+            let outcome = fit_field(outcome, &question.field);
             plan.edits
-                .extend(cells(layout, &columns, question.row, &outcome));
+                .extend(cells(layout, &columns, question, &outcome));
             plan.rows.push(Row::new(
                 &layout.sheet,
                 question.row + 1,
@@ -316,38 +327,71 @@ impl Columns {
     }
 }
 
-/// The cells one outcome writes. A `review` outcome leaves the answer cell empty and proposes
-/// the answer in the explanation: nothing unread becomes a claim in the customer's file.
-fn cells(layout: &Layout, columns: &Columns, row: u32, outcome: &Outcome) -> Vec<CellEdit> {
+/// The cells one outcome writes, as the row's field takes them. A `review` outcome leaves the
+/// answer cell empty and proposes the answer in the explanation: nothing unread becomes a
+/// claim in the customer's file. Yes or No is written only into a field that takes it.
+fn cells(
+    layout: &Layout,
+    columns: &Columns,
+    question: &QuestionRow,
+    outcome: &Outcome,
+) -> Vec<CellEdit> {
     let edit = |col: u32, text: String| CellEdit {
         sheet: layout.sheet.clone(),
-        row,
+        row: question.row,
         col,
         text,
     };
-    let word = outcome
-        .answer
-        .and_then(|a| spell_answer(a, &layout.answer_choices));
+    let field = match &question.field {
+        // A layout's dropdown choices stand for rows the field reader knew nothing about.
+        Field::Unknown if !layout.answer_choices.is_empty() => {
+            Field::YesNo(layout.answer_choices.clone())
+        }
+        field => field.clone(),
+    };
+    let word = outcome.answer.and_then(|a| field.spell(a));
     let plain = outcome
         .answer
         .map(|a| spell_answer(a, &[]).unwrap_or_default());
+    // Only a yes/no field reads `Yes. <statement>`; free text, choices, numbers and dates
+    // take the statement as it is.
+    let prefix = if field.takes_yes_no() {
+        plain.as_deref()
+    } else {
+        None
+    };
     match (outcome.status, columns.comment) {
+        (Status::Answered, comment) if outcome.answer.is_none() => {
+            // A form field's value (the profile's): in the answer cell, unless that takes a
+            // dropdown choice the value is not.
+            let in_answer = match &field {
+                Field::YesNo(choices) | Field::Choice(choices) => choices
+                    .iter()
+                    .any(|c| c.trim().eq_ignore_ascii_case(outcome.response.trim())),
+                _ => true,
+            };
+            match (in_answer, comment) {
+                (false, Some(comment)) => vec![edit(comment, outcome.response.clone())],
+                _ => vec![edit(columns.answer, outcome.response.clone())],
+            }
+        }
         (Status::Answered, Some(comment)) if word.is_some() => {
             vec![
                 edit(columns.answer, word.unwrap_or_default()),
                 edit(comment, explanation(outcome)),
             ]
         }
+        (Status::Answered, Some(_)) if field == Field::Text => {
+            // The answer cell is free text: the statement goes there.
+            vec![edit(columns.answer, explanation(outcome))]
+        }
         (Status::Answered, Some(comment)) => {
             // The dropdown has no such choice (e.g. "Partial"): say it in words instead.
-            vec![edit(
-                comment,
-                format!("{}. {}", plain.unwrap_or_default(), explanation(outcome)),
-            )]
+            vec![edit(comment, combined(outcome, prefix))]
         }
-        (Status::Answered, None) => vec![edit(columns.answer, combined(outcome, plain.as_deref()))],
+        (Status::Answered, None) => vec![edit(columns.answer, combined(outcome, prefix))],
         (Status::Review, comment) => {
-            let text = format!("Proposed: {}", combined(outcome, plain.as_deref()));
+            let text = format!("Proposed: {}", combined(outcome, prefix));
             vec![edit(comment.unwrap_or(columns.answer), text)]
         }
         (Status::NotOnRecord, comment) => vec![edit(

@@ -4,6 +4,7 @@
 //!
 //! - [`record`]: load `knowledge/` and `mappings/` into plain types, with diagnostics.
 //! - [`catalog`]: the SOC 2 and ISO 27001 catalogs built into the binary.
+//! - [`profile`]: the company profile (`profile.toml`): the facts forms ask for.
 //! - [`check`]: record-quality warnings on top of what loading found.
 //! - [`gaps`]: which framework entries no control covers.
 //! - [`text`]: analysis shared by index and engine: stems, filler, thesaurus concepts.
@@ -13,6 +14,7 @@
 //!   (each a typed [`engine::Reason`]), compose the cited answer.
 //! - [`delimited`]: csv/tsv text: encoding, fields with their byte spans, patched write-back.
 //! - [`questionnaire`]: read any spreadsheet or csv into grids; detect question layouts.
+//! - [`fields`]: what each question's answer field takes (yes/no, a choice, free text, ...).
 //! - [`fill`]: a questionnaire read and detected ([`fill::Input`]), answered; which cells to
 //!   write for each question (writes no file).
 //! - [`workbook`]: write: patch xlsx in place, new xlsx, csv, as bytes. Also the guards every
@@ -51,12 +53,14 @@ pub mod diag;
 pub mod embed;
 pub mod engine;
 pub mod eval;
+pub mod fields;
 pub mod fill;
 pub mod gaps;
 pub mod index;
 pub mod learn;
 pub mod limits;
 pub mod outputs;
+pub mod profile;
 pub mod questionnaire;
 pub mod record;
 pub mod report;

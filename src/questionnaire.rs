@@ -131,6 +131,8 @@ pub struct QuestionRow {
     pub answer: String,
     /// The existing comment cell, trimmed; "" if empty or there is no comment column.
     pub comment: String,
+    /// What the answer field takes (set by [`crate::fields`] once the layout is known).
+    pub field: crate::fields::Field,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1626,6 +1628,7 @@ fn question_rows(grid: &Grid, layout: &Layout) -> Vec<QuestionRow> {
                 text: grid.cell(r, layout.question_col).trim().to_string(),
                 answer: trimmed(r, layout.answer_col).to_string(),
                 comment: trimmed(r, layout.comment_col).to_string(),
+                field: crate::fields::Field::Unknown,
             }
         })
         .collect()

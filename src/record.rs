@@ -1,7 +1,8 @@
 //! The record: control statements (`knowledge/**/*.toml`), the control matrix
 //! (`mappings/controls.csv`), CUEC rows (`mappings/cuec.csv`) and extra catalogs
 //! (`mappings/frameworks/KEY.csv`), the questions people decided are not on the record
-//! (`not-on-record.toml`, written by `learn`), loaded into plain types.
+//! (`not-on-record.toml`, written by `learn`) and the company profile (`profile.toml`),
+//! loaded into plain types.
 //!
 //! Loading never stops at the first bad line: every problem becomes a [`Diagnostic`] and the
 //! valid parts are kept, so `check` reports everything in one run. Only an unreadable record
@@ -231,6 +232,8 @@ pub struct Record {
     /// The questions of `not-on-record.toml`: not indexed, so deciding one never rebuilds
     /// the index.
     pub known_gaps: Vec<KnownGap>,
+    /// `profile.toml`: the facts forms ask for (empty when the record has none).
+    pub profile: crate::profile::Profile,
 }
 
 impl Control {
@@ -361,6 +364,13 @@ pub fn load(root: &Path, limits: &Limits) -> Result<Loaded> {
         },
         false => Vec::new(),
     };
+    let profile = match present(root, crate::profile::PROFILE_TOML) {
+        true => match reader.read(crate::profile::PROFILE_TOML, &mut diagnostics)? {
+            Some(text) => crate::profile::parse(&text, &mut diagnostics),
+            None => Default::default(),
+        },
+        false => Default::default(),
+    };
     Ok(Loaded {
         record: Record {
             root: root.to_path_buf(),
@@ -371,6 +381,7 @@ pub fn load(root: &Path, limits: &Limits) -> Result<Loaded> {
             files,
             thesaurus,
             known_gaps,
+            profile,
         },
         diagnostics,
     })

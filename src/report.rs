@@ -147,8 +147,10 @@ pub fn explanation(outcome: &Outcome) -> String {
     for part in &outcome.customer {
         text.push_str(&format!(" Customer responsibility: {part}"));
     }
-    text.push(' ');
-    text.push_str(&citation_text(&outcome.citations));
+    if !outcome.citations.is_empty() {
+        text.push(' ');
+        text.push_str(&citation_text(&outcome.citations));
+    }
     if outcome.status == Status::Review {
         text.push_str(" (review before sending)");
     }

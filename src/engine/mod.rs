@@ -10,6 +10,9 @@
 //!    [`Reason`]; every outcome carries one.
 //! 5. [`compose`]: what is cited, the customer's part, the response.
 //!
+//! Before everything: a form field ("Solution Provider Name", [`crate::profile::field_for`])
+//! takes the profile's value, or stays empty (`form_field`); it never gets a control.
+//!
 //! Before the rules: a question a person decided in a review (`learn`, the same question
 //! after [`record::question_key`]) gets that decision: the learned control's answer, or not
 //! on the record (`known_gap`).
@@ -46,8 +49,10 @@ pub use signals::{Calibration, Evidence, Thresholds};
 use crate::catalog;
 use crate::check::CheckOptions;
 use crate::diag::Severity;
+use crate::fields::Field;
 use crate::index::{Derived, Origin, SearchIndex, fingerprint};
 use crate::limits::Limits;
+use crate::profile;
 use crate::record::{self, Answer, Date, Owner, Record, Stated};
 use crate::text::{Analyzer, record_analyzer};
 use retrieve::Matcher;
@@ -92,6 +97,38 @@ pub struct Outcome {
     /// What the confidence was computed from (none when no control came close).
     #[serde(skip)]
     pub evidence: Option<Evidence>,
+}
+
+/// `outcome` held to what `field` takes ([`Engine::ask_field`]).
+pub fn fit_field(mut outcome: Outcome, field: &Field) -> Outcome {
+    if outcome.status != Status::Answered {
+        return outcome;
+    }
+    let fits = match (field, outcome.answer) {
+        (Field::Unknown | Field::Text, _) => true,
+        (Field::YesNo(_), Some(_)) => true,
+        (Field::Choice(_), Some(answer)) => field.spell(answer).is_some(),
+        // A form field's value: a dropdown takes it only as one of its choices.
+        (Field::YesNo(choices) | Field::Choice(choices), None) => choices
+            .iter()
+            .any(|c| c.trim().eq_ignore_ascii_case(outcome.response.trim())),
+        (Field::Choices(_) | Field::Number | Field::Date, _) => false,
+    };
+    if !fits {
+        let choices = match field {
+            Field::Choice(c) | Field::Choices(c) => format!(" ({} choices)", c.len()),
+            _ => String::new(),
+        };
+        outcome.status = Status::Review;
+        outcome.reason = Reason::new(
+            ReasonCode::FieldType,
+            format!(
+                "the field takes {}{choices}, not a yes/no answer: a person picks what the statement supports",
+                field.name()
+            ),
+        );
+    }
+    outcome
 }
 
 /// What the engine decided to cite, before the checks on what is cited.
@@ -188,7 +225,10 @@ impl Engine {
                 root.display()
             );
         }
-        let own = loaded.record.thesaurus.clone().unwrap_or_default();
+        let own = profile::with_company_line(
+            loaded.record.thesaurus.as_deref().unwrap_or_default(),
+            &loaded.record.profile,
+        );
         let analyzer = match record_analyzer(&own) {
             Ok(analyzer) => analyzer,
             Err(problems) => {
@@ -236,6 +276,9 @@ impl Engine {
 
     /// Answers one question: read, retrieve, weigh, decide, compose.
     pub fn ask(&self, text: &str) -> Result<Outcome> {
+        if let Some(key) = profile::field_for(text) {
+            return Ok(self.profile_field(key));
+        }
         let question = self.matcher.read(text);
         let similarities = match &self.semantic {
             Some(semantic) => {
@@ -421,6 +464,39 @@ impl Engine {
         }
     }
 
+    /// A form field: the profile's value, or nothing; never a control.
+    fn profile_field(&self, key: &str) -> Outcome {
+        let value = self.record.profile.get(key);
+        let (status, reason) = match value {
+            Some(_) => (
+                Status::Answered,
+                Reason::new(
+                    ReasonCode::ProfileField,
+                    format!("a form field, filled from `{key}` of profile.toml"),
+                ),
+            ),
+            None => (
+                Status::NotOnRecord,
+                Reason::new(
+                    ReasonCode::FormField,
+                    format!("a form field for `{key}`, which profile.toml does not give"),
+                ),
+            ),
+        };
+        Outcome {
+            status,
+            answer: None,
+            confidence: if value.is_some() { 1.0 } else { 0.0 },
+            response: value.unwrap_or_default().to_string(),
+            customer: Vec::new(),
+            citations: Vec::new(),
+            reason,
+            analysis: None,
+            candidates: Vec::new(),
+            evidence: None,
+        }
+    }
+
     /// What a person decided for this very question in a review (`learn`): the learned
     /// control's answer, or not on the record.
     fn decided(
@@ -482,6 +558,15 @@ impl Engine {
                 self.compose(decision, analysis, candidates, None)
             }
         }
+    }
+
+    /// Answers a question whose answer field takes `field` ([`crate::fields`]): an answer
+    /// sent unread must fit the field. Yes or No goes only where the field takes it (its own
+    /// spelling); a field of other choices, several choices, a number or a date gets the
+    /// statement proposed for a person to pick what fits (`field_type`). Free text takes the
+    /// statement as it is.
+    pub fn ask_field(&self, text: &str, field: &Field) -> Result<Outcome> {
+        Ok(fit_field(self.ask(text)?, field))
     }
 
     /// Embeds the questions of `texts` in batches ahead of [`Engine::ask`]ing them one by

@@ -61,10 +61,13 @@ pub enum ReasonCode {
     StaleCitation,
     Learned,
     KnownGap,
+    FieldType,
+    ProfileField,
+    FormField,
 }
 
 impl ReasonCode {
-    pub const ALL: [ReasonCode; 22] = [
+    pub const ALL: [ReasonCode; 25] = [
         ReasonCode::StrongMatch,
         ReasonCode::FrameworkId,
         ReasonCode::WeakMatch,
@@ -87,6 +90,9 @@ impl ReasonCode {
         ReasonCode::StaleCitation,
         ReasonCode::Learned,
         ReasonCode::KnownGap,
+        ReasonCode::FieldType,
+        ReasonCode::ProfileField,
+        ReasonCode::FormField,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -113,6 +119,9 @@ impl ReasonCode {
             ReasonCode::StaleCitation => "stale_citation",
             ReasonCode::Learned => "learned",
             ReasonCode::KnownGap => "known_gap",
+            ReasonCode::FieldType => "field_type",
+            ReasonCode::ProfileField => "profile_field",
+            ReasonCode::FormField => "form_field",
         }
     }
 

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use onrecord::check::CheckOptions;
 use onrecord::engine::{Engine, ReasonCode, Status};
+use onrecord::fields::Field;
 use onrecord::record::Date;
 use serde::Deserialize;
 
@@ -38,6 +39,11 @@ struct Case {
     control: Option<String>,
     /// The best candidate (for a row that cites nothing).
     candidate: Option<String>,
+    /// The answer field's type, as a type column spells it (`radiogroup`, `box`, ...).
+    field: Option<String>,
+    /// The field's choices.
+    #[serde(default)]
+    choices: Vec<String>,
     reason: String,
     why: String,
 }
@@ -75,7 +81,12 @@ fn run(folder: &Path, seen: &mut BTreeSet<String>) -> Vec<String> {
             case.why
         );
         seen.insert(case.reason.clone());
-        let outcome = engine.ask(&case.question).unwrap();
+        let field = match &case.field {
+            Some(kind) => Field::from_type(kind, case.choices.clone())
+                .unwrap_or_else(|| panic!("{name}: unknown field type `{kind}`")),
+            None => Field::Unknown,
+        };
+        let outcome = engine.ask_field(&case.question, &field).unwrap();
         let mut wrong = Vec::new();
         if outcome.status != case.status {
             wrong.push(format!(
