@@ -1644,6 +1644,42 @@ mod tests {
     }
 
     #[test]
+    fn every_bad_key_of_a_control_is_reported_and_a_good_control_kept() {
+        let text = "[[control]]\nid = \"A-1\"\ntitle = \"T\"\nanswer = \"YES\"\n\
+                    statement = \"S\"\nowner = \"Shared\"\nquestions = [\"q1\", \
+                    { q = \"q2\", answer = \"N/A\", learned = 2026-11-20 }]\n\
+                    [[control]]\nid = \"B-1\"\ntitle = 1\nanswer = \"maybe\"\n\
+                    statment = \"S\"\nreviewed = \"2026-06-01\"\n";
+        let mut diagnostics = Vec::new();
+        let controls = parse_knowledge("k.toml", text, &mut diagnostics);
+        crate::diag::sort(&mut diagnostics);
+        assert_eq!(controls.len(), 1);
+        let a = &controls[0];
+        assert_eq!((a.answer, a.owner), (Answer::Yes, Owner::Shared));
+        assert_eq!(a.questions.len(), 2);
+        assert_eq!(a.questions[1].answer, Some(Answer::NotApplicable));
+        assert_eq!(a.questions[1].learned, Date::from_ymd(2026, 11, 20));
+        let shown: Vec<(usize, Severity)> =
+            diagnostics.iter().map(|d| (d.line, d.severity)).collect();
+        assert_eq!(
+            shown,
+            [
+                (4, Severity::Warning),
+                (6, Severity::Warning),
+                (7, Severity::Warning),
+                (10, Severity::Error),
+                (11, Severity::Error),
+                (12, Severity::Error),
+                (13, Severity::Error),
+            ]
+        );
+        assert_eq!(
+            diagnostics[5].hint.as_deref(),
+            Some("did you mean `statement`?")
+        );
+    }
+
+    #[test]
     fn the_total_counts_every_file_read() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a"), "12345").unwrap();
