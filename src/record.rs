@@ -21,9 +21,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 use crate::catalog::{self, Catalog, Entry};
-use crate::diag::{Diagnostic, Lines, Suggester};
+use crate::diag::{Diagnostic, Lines, Severity, Suggester, did_you_mean};
 use crate::limits::Limits;
 
 pub const KNOWLEDGE_DIR: &str = "knowledge";
@@ -610,78 +611,6 @@ fn toml_files(root: &Path, dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Res
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawFile {
-    #[serde(default)]
-    control: Vec<Spanned<RawControl>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawControl {
-    id: Spanned<String>,
-    title: String,
-    answer: Answer,
-    statement: Spanned<String>,
-    #[serde(default)]
-    owner: Owner,
-    provider: Option<OneOrMany>,
-    area: Option<String>,
-    #[serde(default)]
-    evidence: Vec<String>,
-    reviewed: Option<Spanned<toml::value::Datetime>>,
-    #[serde(default)]
-    questions: Vec<Spanned<RawPhrasing>>,
-    #[serde(default)]
-    keywords: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
-
-/// A string, or a `{ q, answer, learned }` table. Not `#[serde(untagged)]`: that buffers the
-/// value first, and a buffered TOML date no longer reads as a date.
-enum RawPhrasing {
-    Text(String),
-    Table(RawPhrasingTable),
-}
-
-impl<'de> Deserialize<'de> for RawPhrasing {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = RawPhrasing;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a question: a string or { q = \"...\", answer = \"...\" }")
-            }
-            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<RawPhrasing, E> {
-                Ok(RawPhrasing::Text(text.to_string()))
-            }
-            fn visit_map<M: serde::de::MapAccess<'de>>(
-                self,
-                map: M,
-            ) -> Result<RawPhrasing, M::Error> {
-                RawPhrasingTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    .map(RawPhrasing::Table)
-            }
-        }
-        deserializer.deserialize_any(Visitor)
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPhrasingTable {
-    q: String,
-    answer: Option<Answer>,
-    learned: Option<Spanned<toml::value::Datetime>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawGaps {
     #[serde(default)]
     question: Vec<Spanned<RawGap>>,
@@ -694,14 +623,6 @@ struct RawGap {
     mistaken_for: Option<String>,
     /// Any value, so that a bad date is one diagnostic, not the whole file unread.
     decided: Option<Spanned<toml::Value>>,
-}
-
-/// A TOML date as a [`Date`]; `None` for a time or a date with a time.
-fn toml_date(value: &toml::value::Datetime) -> Option<Date> {
-    match (value.date, value.time) {
-        (Some(d), None) => Date::from_ymd(i64::from(d.year), u32::from(d.month), u32::from(d.day)),
-        _ => None,
-    }
 }
 
 /// Parses `not-on-record.toml`: `[[question]]` tables of `q`, `mistaken_for`, `decided`.
@@ -756,45 +677,6 @@ fn parse_known_gaps(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<KnownG
         .collect()
 }
 
-/// Parses one knowledge file. A file that is valid TOML but has bad controls is parsed one
-/// `[[control]]` table at a time, so each bad control is reported and the good ones kept.
-fn parse_knowledge(path: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Control> {
-    let lines = Lines::new(text);
-    if let Ok(file) = toml::from_str::<RawFile>(text) {
-        return convert(path, &lines, 0, file, diagnostics);
-    }
-    if let Err(err) = toml::from_str::<toml::Table>(text) {
-        diagnostics.push(toml_error(path, &lines, 0, &err, "TOML syntax error"));
-        return Vec::new();
-    }
-    let mut controls = Vec::new();
-    for (offset, chunk) in control_chunks(text) {
-        match toml::from_str::<RawFile>(chunk) {
-            Ok(file) => controls.extend(convert(path, &lines, offset, file, diagnostics)),
-            Err(err) => diagnostics.push(toml_error(path, &lines, offset, &err, "invalid control")),
-        }
-    }
-    controls
-}
-
-/// Splits a file at its `[[control]]` headers: (byte offset, text) of the preamble and of
-/// each table.
-fn control_chunks(text: &str) -> Vec<(usize, &str)> {
-    let mut starts = vec![0];
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if offset > 0 && line.trim() == "[[control]]" {
-            starts.push(offset);
-        }
-        offset += line.len();
-    }
-    starts.push(text.len());
-    starts
-        .windows(2)
-        .map(|w| (w[0], &text[w[0]..w[1]]))
-        .collect()
-}
-
 fn toml_error(
     path: &str,
     lines: &Lines,
@@ -830,111 +712,475 @@ fn toml_error(
     Diagnostic::error(path, line, format!("{what}: {message}")).with_hint(hint)
 }
 
-fn convert(
-    path: &str,
-    lines: &Lines,
-    offset: usize,
-    file: RawFile,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<Control> {
-    let line = |span: std::ops::Range<usize>| lines.line_of(offset + span.start);
+// Read as a spanned TOML tree and checked key by key, not through a serde struct: serde stops
+// at a control's first bad field, and `check` reports every problem of every control.
+
+/// The keys of a `[[control]]` table.
+const CONTROL_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "answer",
+    "statement",
+    "owner",
+    "provider",
+    "area",
+    "evidence",
+    "reviewed",
+    "questions",
+    "keywords",
+];
+const REQUIRED_KEYS: &[&str] = &["id", "title", "answer", "statement"];
+/// The keys of a question table, `{ q, answer, learned }`.
+const QUESTION_KEYS: &[&str] = &["q", "answer", "learned"];
+const QUESTION_HINT: &str =
+    "a question table is { q = \"...\", answer = \"...\" }; `learn` adds `learned = DATE`";
+const ANSWERS: [Answer; 4] = [
+    Answer::Yes,
+    Answer::No,
+    Answer::Partial,
+    Answer::NotApplicable,
+];
+const OWNERS: [Owner; 4] = [
+    Owner::Company,
+    Owner::Provider,
+    Owner::Customer,
+    Owner::Shared,
+];
+
+impl Owner {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Owner::Company => "company",
+            Owner::Provider => "provider",
+            Owner::Customer => "customer",
+            Owner::Shared => "shared",
+        }
+    }
+}
+
+/// A TOML date as a [`Date`]; `None` for a time or a date with a time.
+fn toml_date(value: &toml::value::Datetime) -> Option<Date> {
+    match (value.date, value.time) {
+        (Some(d), None) => Date::from_ymd(i64::from(d.year), u32::from(d.month), u32::from(d.day)),
+        _ => None,
+    }
+}
+
+/// The key of `keys` that `name` is likely a typo of.
+fn closest_key(name: &str, keys: &[&'static str]) -> Option<&'static str> {
+    let hint = did_you_mean(name, keys.iter().copied())?;
+    keys.iter()
+        .copied()
+        .find(|k| hint == format!("did you mean `{k}`?"))
+}
+
+/// Parses one knowledge file. Every problem of every control is a diagnostic with its own
+/// line; a control with an error is left out, the others are kept.
+fn parse_knowledge(path: &str, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Control> {
+    let lines = Lines::new(text);
+    let document = match DeTable::parse(text) {
+        Ok(document) => document,
+        Err(err) => {
+            diagnostics.push(toml_error(path, &lines, 0, &err, "TOML syntax error"));
+            return Vec::new();
+        }
+    };
+    let mut file = KnowledgeFile {
+        path,
+        lines: &lines,
+        diagnostics,
+    };
     let mut controls = Vec::new();
-    for raw in file.control {
-        let raw = raw.into_inner();
-        let id_line = line(raw.id.span());
-        let statement_line = line(raw.statement.span());
-        let statement = raw.statement.into_inner().trim().to_string();
-        let id = raw.id.into_inner();
-        if statement.is_empty() {
-            diagnostics.push(
-                Diagnostic::error(
-                    path,
-                    statement_line,
-                    format!("control `{id}` has an empty statement"),
-                )
-                .with_hint(Some(
-                    "write what the company does, in one to three sentences".into(),
-                )),
+    for (key, value) in document.get_ref().iter() {
+        let name: &str = key.get_ref();
+        let tables = match value.get_ref() {
+            DeValue::Array(items) if items.iter().all(|i| i.get_ref().is_table()) => Some(items),
+            _ => None,
+        };
+        if name == "control" {
+            match tables {
+                Some(tables) => controls.extend(tables.iter().filter_map(|t| file.control(t))),
+                None => file.error(
+                    key.span(),
+                    "`control` must be `[[control]]` tables".into(),
+                    Some("start each control with a `[[control]]` line".into()),
+                ),
+            }
+            continue;
+        }
+        if value.get_ref().is_table() || tables.is_some() {
+            let shown = match tables {
+                Some(_) => format!("[[{name}]]"),
+                None => format!("[{name}]"),
+            };
+            let hint = did_you_mean(name, ["control"])
+                .map(|_| "did you mean `[[control]]`?".to_string())
+                .unwrap_or_else(|| "each control is a `[[control]]` table".into());
+            file.error(key.span(), format!("unknown table `{shown}`"), Some(hint));
+            // Its tables are still checked, so fixing the name brings no new errors.
+            for table in tables.into_iter().flat_map(|t| t.iter()) {
+                file.control(table);
+            }
+        } else {
+            file.error(
+                key.span(),
+                format!("key `{name}` is outside any `[[control]]` table"),
+                Some("move it below a `[[control]]` line".into()),
             );
         }
-        let (reviewed, reviewed_line) = match raw.reviewed {
-            Some(date) => {
-                let at = line(date.span());
-                match date.get_ref().date {
-                    Some(d) => (
-                        Date::from_ymd(i64::from(d.year), u32::from(d.month), u32::from(d.day)),
-                        Some(at),
-                    ),
-                    None => {
-                        diagnostics.push(Diagnostic::error(
-                            path,
-                            at,
-                            "`reviewed` must be a date like 2026-09-01",
-                        ));
-                        (None, Some(at))
-                    }
-                }
-            }
-            None => (None, None),
+    }
+    controls
+}
+
+/// One knowledge file being checked: where its diagnostics go and how spans become lines.
+struct KnowledgeFile<'a> {
+    path: &'a str,
+    lines: &'a Lines,
+    diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+impl KnowledgeFile<'_> {
+    fn line(&self, span: std::ops::Range<usize>) -> usize {
+        self.lines.line_of(span.start)
+    }
+
+    fn error(&mut self, span: std::ops::Range<usize>, message: String, hint: Option<String>) {
+        let line = self.line(span);
+        self.diagnostics
+            .push(Diagnostic::error(self.path, line, message).with_hint(hint));
+    }
+
+    fn warning(&mut self, span: std::ops::Range<usize>, message: String, hint: Option<String>) {
+        let line = self.line(span);
+        self.diagnostics
+            .push(Diagnostic::warning(self.path, line, message).with_hint(hint));
+    }
+
+    /// A `[[control]]` table as a [`Control`], or `None` when it has an error (each one
+    /// reported). An empty statement or a `reviewed` date with a time is reported and kept.
+    fn control(&mut self, table: &Spanned<DeValue>) -> Option<Control> {
+        let DeValue::Table(fields) = table.get_ref() else {
+            return None;
         };
-        let questions = raw
-            .questions
-            .into_iter()
-            .map(|q| {
-                let at = line(q.span());
-                match q.into_inner() {
-                    RawPhrasing::Text(text) => Phrasing {
-                        text,
-                        answer: None,
-                        learned: None,
-                        line: at,
-                    },
-                    RawPhrasing::Table(RawPhrasingTable { q, answer, learned }) => {
-                        let learned = learned.and_then(|d| {
-                            let date = toml_date(d.get_ref());
-                            if date.is_none() {
-                                diagnostics.push(Diagnostic::error(
-                                    path,
-                                    line(d.span()),
-                                    "`learned` must be a date like 2026-12-07",
-                                ));
-                            }
-                            date
-                        });
-                        Phrasing {
-                            text: q,
-                            answer,
-                            learned,
-                            line: at,
-                        }
+        let id_text = fields
+            .iter()
+            .find(|(k, _)| k.get_ref() == "id")
+            .and_then(|(_, v)| v.get_ref().as_str());
+        let who = match id_text {
+            Some(id) => format!("control `{id}`"),
+            None => "a control".to_string(),
+        };
+        let mut ok = true;
+        let mut id = None;
+        let mut title = None;
+        let mut answer = None;
+        let mut statement = None;
+        let mut owner = Owner::default();
+        let mut providers = Vec::new();
+        let mut area = None;
+        let mut evidence = Vec::new();
+        let mut reviewed = None;
+        let mut reviewed_line = None;
+        let mut questions = Vec::new();
+        let mut keywords = Vec::new();
+        // Keys a misspelt key was taken for: not reported missing as well.
+        let mut meant = Vec::new();
+        for (key, value) in fields.iter() {
+            let name: &str = key.get_ref();
+            let found = match name {
+                "id" => self
+                    .string(&who, name, value)
+                    .map(|s| id = Some((s, self.line(value.span())))),
+                "title" => self.string(&who, name, value).map(|s| title = Some(s)),
+                "answer" => self
+                    .word(&who, name, value, &ANSWERS, Answer::as_str)
+                    .map(|a| answer = Some(a)),
+                "statement" => self
+                    .string(&who, name, value)
+                    .map(|s| statement = Some((s, value.span()))),
+                "owner" => self
+                    .word(&who, name, value, &OWNERS, Owner::as_str)
+                    .map(|o| owner = o),
+                "provider" => match value.get_ref() {
+                    DeValue::String(p) => {
+                        providers = vec![p.to_string()];
+                        Some(())
                     }
+                    _ => self.strings(&who, name, value).map(|ps| providers = ps),
+                },
+                "area" => self.string(&who, name, value).map(|s| area = Some(s)),
+                "evidence" => self.strings(&who, name, value).map(|s| evidence = s),
+                "keywords" => self.strings(&who, name, value).map(|s| keywords = s),
+                "reviewed" => {
+                    reviewed_line = Some(self.line(value.span()));
+                    self.date(&who, name, value, "2026-09-01")
+                        .map(|d| reviewed = d)
                 }
-            })
-            .collect();
-        controls.push(Control {
+                "questions" => self.questions(&who, value).map(|q| questions = q),
+                _ => {
+                    let guess = closest_key(name, CONTROL_KEYS);
+                    meant.extend(guess);
+                    let hint = match guess {
+                        Some(guess) => format!("did you mean `{guess}`?"),
+                        None => format!("allowed keys: {}", CONTROL_KEYS.join(", ")),
+                    };
+                    self.error(
+                        key.span(),
+                        format!("unknown key `{name}` in {who}"),
+                        Some(hint),
+                    );
+                    None
+                }
+            };
+            ok &= found.is_some();
+        }
+        for required in REQUIRED_KEYS {
+            if !fields.iter().any(|(k, _)| k.get_ref() == *required) && !meant.contains(required) {
+                self.error(
+                    table.span(),
+                    format!("{who} is missing `{required}`"),
+                    Some(format!("add `{required} = ...` to the table")),
+                );
+                ok = false;
+            }
+        }
+        let statement = statement.map(|(text, span)| {
+            let text = text.trim().to_string();
+            if text.is_empty() {
+                self.error(
+                    span,
+                    format!("{who} has an empty statement"),
+                    Some("write what the company does, in one to three sentences".into()),
+                );
+            }
+            text
+        });
+        let (Some((id, id_line)), Some(title), Some(answer), Some(statement), true) =
+            (id, title, answer, statement, ok)
+        else {
+            return None;
+        };
+        Some(Control {
             id,
-            title: raw.title.trim().to_string(),
-            answer: raw.answer,
+            title: title.trim().to_string(),
+            answer,
             statement,
-            owner: raw.owner,
-            providers: match raw.provider {
-                None => Vec::new(),
-                Some(OneOrMany::One(p)) => vec![p],
-                Some(OneOrMany::Many(ps)) => ps,
-            },
-            area: raw.area,
-            evidence: raw.evidence,
+            owner,
+            providers,
+            area,
+            evidence,
             reviewed,
             questions,
-            keywords: raw.keywords,
+            keywords,
             source: Source {
-                path: path.to_string(),
+                path: self.path.to_string(),
                 line: id_line,
             },
             reviewed_line,
-        });
+        })
     }
-    controls
+
+    fn wrong_type(&mut self, who: &str, key: &str, value: &Spanned<DeValue>, wanted: &str) {
+        self.error(
+            value.span(),
+            format!(
+                "`{key}` of {who} must be {wanted}, not a {}",
+                value.get_ref().type_str()
+            ),
+            None,
+        );
+    }
+
+    fn string(&mut self, who: &str, key: &str, value: &Spanned<DeValue>) -> Option<String> {
+        match value.get_ref() {
+            DeValue::String(text) => Some(text.to_string()),
+            _ => {
+                self.wrong_type(who, key, value, "a string");
+                None
+            }
+        }
+    }
+
+    /// An array of strings, each bad element reported at its own line.
+    fn strings(&mut self, who: &str, key: &str, value: &Spanned<DeValue>) -> Option<Vec<String>> {
+        let DeValue::Array(items) = value.get_ref() else {
+            self.wrong_type(who, key, value, "a list of strings");
+            return None;
+        };
+        let mut strings = Some(Vec::new());
+        for item in items.iter() {
+            match (item.get_ref(), strings.as_mut()) {
+                (DeValue::String(text), Some(strings)) => strings.push(text.to_string()),
+                (DeValue::String(_), None) => {}
+                _ => {
+                    self.wrong_type(who, key, item, "a list of strings, and this entry is");
+                    strings = None;
+                }
+            }
+        }
+        strings
+    }
+
+    /// One of `choices` by name. Another case is read with a warning (`answer = "Yes"`).
+    fn word<T: Copy>(
+        &mut self,
+        who: &str,
+        key: &str,
+        value: &Spanned<DeValue>,
+        choices: &[T],
+        name: fn(T) -> &'static str,
+    ) -> Option<T> {
+        let text = self.string(who, key, value)?;
+        if let Some(&exact) = choices.iter().find(|&&c| name(c) == text) {
+            return Some(exact);
+        }
+        let names: Vec<&str> = choices.iter().map(|&c| name(c)).collect();
+        match choices
+            .iter()
+            .find(|&&c| name(c).eq_ignore_ascii_case(text.trim()))
+        {
+            Some(&lenient) => {
+                self.warning(
+                    value.span(),
+                    format!("`{key}` of {who} is `{text}`, read as `{}`", name(lenient)),
+                    Some(format!("write it lowercase: {key} = \"{}\"", name(lenient))),
+                );
+                Some(lenient)
+            }
+            None => {
+                self.error(
+                    value.span(),
+                    format!("unknown {key} `{text}` in {who}"),
+                    Some(format!("{key} is {}", names.join(" | "))),
+                );
+                None
+            }
+        }
+    }
+
+    /// A TOML date (`reviewed`, `learned`): `Some(None)` for a date with a time (reported,
+    /// the rest kept), `None` for a value that is no date at all.
+    fn date(
+        &mut self,
+        who: &str,
+        key: &str,
+        value: &Spanned<DeValue>,
+        example: &str,
+    ) -> Option<Option<Date>> {
+        match value.get_ref() {
+            DeValue::Datetime(datetime) => {
+                let date = toml_date(datetime);
+                if date.is_none() {
+                    self.error(
+                        value.span(),
+                        format!("`{key}` must be a date like {example}"),
+                        None,
+                    );
+                }
+                Some(date)
+            }
+            other => {
+                let hint = match other.as_str().and_then(Date::parse) {
+                    Some(date) => format!("remove the quotes: {key} = {date}"),
+                    None => format!("write {key} = {example}, without quotes"),
+                };
+                self.error(
+                    value.span(),
+                    format!(
+                        "`{key}` of {who} must be a date like {example}, not a {}",
+                        other.type_str()
+                    ),
+                    Some(hint),
+                );
+                None
+            }
+        }
+    }
+
+    /// `questions = [...]`: each entry a string or `{ q, answer, learned }`.
+    fn questions(&mut self, who: &str, value: &Spanned<DeValue>) -> Option<Vec<Phrasing>> {
+        let DeValue::Array(items) = value.get_ref() else {
+            self.wrong_type(who, "questions", value, "a list of questions");
+            return None;
+        };
+        let mut phrasings = Some(Vec::new());
+        for item in items.iter() {
+            let phrasing = self.question(who, item);
+            match (phrasing, phrasings.as_mut()) {
+                (Some(p), Some(all)) => all.push(p),
+                (None, _) => phrasings = None,
+                (Some(_), None) => {}
+            }
+        }
+        phrasings
+    }
+
+    fn question(&mut self, who: &str, item: &Spanned<DeValue>) -> Option<Phrasing> {
+        let line = self.line(item.span());
+        let fields = match item.get_ref() {
+            DeValue::String(text) => {
+                return Some(Phrasing {
+                    text: text.to_string(),
+                    answer: None,
+                    learned: None,
+                    line,
+                });
+            }
+            DeValue::Table(fields) => fields,
+            _ => {
+                self.error(
+                    item.span(),
+                    "a question must be a string or { q = \"...\", answer = \"...\" }".into(),
+                    Some(QUESTION_HINT.into()),
+                );
+                return None;
+            }
+        };
+        let whose = format!("a question of {who}");
+        let mut ok = true;
+        let mut text = None;
+        let mut answer = None;
+        let mut learned = None;
+        for (key, value) in fields.iter() {
+            let name: &str = key.get_ref();
+            let found = match name {
+                "q" => self.string(&whose, name, value).map(|q| text = Some(q)),
+                "answer" => self
+                    .word(&whose, name, value, &ANSWERS, Answer::as_str)
+                    .map(|a| answer = Some(a)),
+                "learned" => self
+                    .date(&whose, name, value, "2026-12-07")
+                    .map(|d| learned = d),
+                _ => {
+                    let hint = match closest_key(name, QUESTION_KEYS) {
+                        Some(guess) => format!("did you mean `{guess}`?"),
+                        None => QUESTION_HINT.into(),
+                    };
+                    self.error(
+                        key.span(),
+                        format!("unknown key `{name}` in {whose}"),
+                        Some(hint),
+                    );
+                    None
+                }
+            };
+            ok &= found.is_some();
+        }
+        if text.is_none() && ok {
+            self.error(
+                item.span(),
+                format!("{whose} has no `q`"),
+                Some(QUESTION_HINT.into()),
+            );
+        }
+        Some(Phrasing {
+            text: text?,
+            answer,
+            learned,
+            line,
+        })
+        .filter(|_| ok)
+    }
 }
 
 fn valid_id(id: &str) -> bool {
@@ -1256,7 +1502,7 @@ fn load_mappings(
     // A control may be missing only because its knowledge file failed to load.
     let broken_knowledge = diagnostics
         .iter()
-        .any(|d| d.path.starts_with(KNOWLEDGE_DIR));
+        .any(|d| d.severity == Severity::Error && d.path.starts_with(KNOWLEDGE_DIR));
     let suggest_control = Suggester::new(known.iter().copied());
     let successors = catalog::iso2013_successors();
     for (line, fields) in rows {
@@ -1288,9 +1534,11 @@ fn load_mappings(
                 )
                 .with_hint(hint),
             );
-            continue;
         }
-        if let Some(prev) = mappings.get(id) {
+        // The references of a row that is not kept (unknown control, duplicate) are still
+        // checked, so fixing the row brings no new errors.
+        let mut keep = known.contains(id.as_str());
+        if let Some(prev) = mappings.get(id).filter(|_| keep) {
             let prev: &Mapping = prev;
             diagnostics.push(
                 Diagnostic::error(
@@ -1303,7 +1551,7 @@ fn load_mappings(
                 )
                 .with_hint(Some("merge the references into one row".into())),
             );
-            continue;
+            keep = false;
         }
         let mut mapping = Mapping {
             refs: BTreeMap::new(),
@@ -1341,7 +1589,9 @@ fn load_mappings(
                 .collect();
             mapping.refs.insert(catalog.key.clone(), valid);
         }
-        mappings.insert(id.clone(), mapping);
+        if keep {
+            mappings.insert(id.clone(), mapping);
+        }
     }
     Ok((mappings, cuecs))
 }
@@ -1402,6 +1652,42 @@ mod tests {
         let mut none = Vec::new();
         assert_eq!(decode("k.toml", b"ok\n".to_vec(), &mut none), "ok\n");
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn every_bad_key_of_a_control_is_reported_and_a_good_control_kept() {
+        let text = "[[control]]\nid = \"A-1\"\ntitle = \"T\"\nanswer = \"YES\"\n\
+                    statement = \"S\"\nowner = \"Shared\"\nquestions = [\"q1\", \
+                    { q = \"q2\", answer = \"N/A\", learned = 2026-11-20 }]\n\
+                    [[control]]\nid = \"B-1\"\ntitle = 1\nanswer = \"maybe\"\n\
+                    statment = \"S\"\nreviewed = \"2026-06-01\"\n";
+        let mut diagnostics = Vec::new();
+        let controls = parse_knowledge("k.toml", text, &mut diagnostics);
+        crate::diag::sort(&mut diagnostics);
+        assert_eq!(controls.len(), 1);
+        let a = &controls[0];
+        assert_eq!((a.answer, a.owner), (Answer::Yes, Owner::Shared));
+        assert_eq!(a.questions.len(), 2);
+        assert_eq!(a.questions[1].answer, Some(Answer::NotApplicable));
+        assert_eq!(a.questions[1].learned, Date::from_ymd(2026, 11, 20));
+        let shown: Vec<(usize, Severity)> =
+            diagnostics.iter().map(|d| (d.line, d.severity)).collect();
+        assert_eq!(
+            shown,
+            [
+                (4, Severity::Warning),
+                (6, Severity::Warning),
+                (7, Severity::Warning),
+                (10, Severity::Error),
+                (11, Severity::Error),
+                (12, Severity::Error),
+                (13, Severity::Error),
+            ]
+        );
+        assert_eq!(
+            diagnostics[5].hint.as_deref(),
+            Some("did you mean `statement`?")
+        );
     }
 
     #[test]
