@@ -896,18 +896,19 @@ pub fn override_problem(
             }
         })
         .collect();
-    if let Some(header) = overrides.header_row {
-        if !considered.is_empty() && considered.iter().all(|g| header >= g.height()) {
-            let sizes: Vec<String> = considered
-                .iter()
-                .map(|g| format!("sheet `{}` has {} rows", g.name, g.height()))
-                .collect();
-            return Some(format!(
-                "--header-row {} is past the last row: {}",
-                header + 1,
-                sizes.join(", ")
-            ));
-        }
+    if let Some(header) = overrides.header_row
+        && !considered.is_empty()
+        && considered.iter().all(|g| header >= g.height())
+    {
+        let sizes: Vec<String> = considered
+            .iter()
+            .map(|g| format!("sheet `{}` has {} rows", g.name, g.height()))
+            .collect();
+        return Some(format!(
+            "--header-row {} is past the last row: {}",
+            header + 1,
+            sizes.join(", ")
+        ));
     }
     if found_questions {
         return None;
@@ -932,11 +933,14 @@ pub fn override_problem(
             match nearest {
                 Some(c) => format!(
                     "column {} of sheet `{}` holds no questions; the nearest column that does is \
-                     {} ({} cells read as questions): pass --question-col {}",
+                     {} ({}): pass --question-col {}",
                     col_letters(col),
                     grid.name,
                     col_letters(c),
-                    counts[c as usize],
+                    match counts[c as usize] {
+                        1 => "1 cell reads as a question".to_string(),
+                        n => format!("{n} cells read as questions"),
+                    },
                     col_letters(c)
                 ),
                 None => format!(
@@ -1901,6 +1905,69 @@ mod tests {
         assert_eq!(format_number(2.5), "2.5");
         assert_eq!(format_number(1e20), "100000000000000000000");
         assert_eq!(format_duration(10.632_060_185_185_2), "255:10:10");
+    }
+
+    #[test]
+    fn overrides_that_cannot_work_say_what_would() {
+        let grid = |name: &str, hidden: bool, rows: &[&[&str]]| Grid {
+            name: name.into(),
+            hidden,
+            rows: rows
+                .iter()
+                .map(|r| r.iter().map(|c| c.to_string()).collect())
+                .collect(),
+            ..Grid::default()
+        };
+        let grids = [
+            grid(
+                "Security",
+                false,
+                &[
+                    &["Id", "Question", "Answer"],
+                    &["1", "Do you encrypt data at rest?", ""],
+                ],
+            ),
+            grid("Lists", true, &[&["Yes"], &["No"]]),
+        ];
+        let with = |o: Overrides| override_problem(&grids, &o, false);
+        let sheet = with(Overrides {
+            sheets: vec!["Secrity".into()],
+            ..Overrides::default()
+        });
+        assert_eq!(
+            sheet.as_deref(),
+            Some(
+                "--sheet `Secrity`: the file has no such sheet; its sheets are `Security`, \
+                 `Lists` (hidden)"
+            )
+        );
+        // Only the visible sheet counts unless sheets are named.
+        let header = with(Overrides {
+            header_row: Some(2),
+            ..Overrides::default()
+        });
+        assert_eq!(
+            header.as_deref(),
+            Some("--header-row 3 is past the last row: sheet `Security` has 2 rows")
+        );
+        let col = with(Overrides {
+            question_col: Some(5),
+            ..Overrides::default()
+        });
+        assert!(col.is_some_and(|m| {
+            m.contains("the nearest column that does is B (1 cell reads as a question)")
+        }));
+        // Questions found elsewhere: the column is not in question.
+        let found = override_problem(
+            &grids,
+            &Overrides {
+                question_col: Some(5),
+                ..Overrides::default()
+            },
+            true,
+        );
+        assert_eq!(found, None);
+        assert_eq!(with(Overrides::default()), None);
     }
 
     #[test]

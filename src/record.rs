@@ -1389,6 +1389,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_record_is_the_nearest_directory_with_knowledge_given_relative() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("knowledge/sub/deeper");
+        std::fs::create_dir_all(&deep).unwrap();
+        assert_eq!(discover(dir.path()), Some(PathBuf::from(".")));
+        assert_eq!(
+            discover(&dir.path().join("knowledge")),
+            Some(PathBuf::from(".."))
+        );
+        assert_eq!(discover(&deep), Some(PathBuf::from("../../..")));
+        // A nearer record wins over one further up.
+        std::fs::create_dir_all(deep.join("knowledge")).unwrap();
+        assert_eq!(discover(&deep), Some(PathBuf::from(".")));
+    }
+
+    #[test]
     fn text_that_is_not_utf8_is_placed_at_its_first_bad_byte_and_read_on() {
         let mut diagnostics = Vec::new();
         let text = decode(

@@ -77,7 +77,7 @@ fn a_question_column_without_questions_names_the_nearest_that_has_some() {
             &[
                 "`q.csv`",
                 &format!("--question-col {col}: column {col} of sheet `q` holds no questions"),
-                "the nearest column that does is C",
+                "the nearest column that does is C (15 cells read as questions)",
                 "pass --question-col C",
             ],
         );
