@@ -1,6 +1,6 @@
 //! Command-line arguments. clap stops here: arguments become a plain, validated [`Config`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use onrecord::limits::Limits;
@@ -18,9 +18,10 @@ const DEFAULT_MAX_AGE: i64 = 365;
     about = "Answer security questionnaires from your own record: cited answers, honest gaps"
 )]
 struct Args {
-    /// The record directory (holding knowledge/ and mappings/)
-    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
-    record: PathBuf,
+    /// The record directory (holding knowledge/ and mappings/); default: ONRECORD_RECORD, else
+    /// the nearest of the current directory and those above it that has knowledge/
+    #[arg(long, global = true, value_name = "DIR")]
+    record: Option<PathBuf>,
     /// Output format
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -106,6 +107,10 @@ enum Command {
         /// Exit 1 when a file's coverage is below this percentage
         #[arg(long, value_name = "PCT", value_parser = parse_percent)]
         min: Option<f64>,
+        /// Exit 1 when a file's answered share (answered, sent unread, of all questions) is
+        /// below this percentage
+        #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+        min_answered: Option<f64>,
         /// Exit 1 when a row answered in this earlier coverage JSON is now not on the record
         /// or answered differently
         #[arg(long, value_name = "B.json")]
@@ -190,8 +195,37 @@ pub enum Format {
     Github,
 }
 
+/// Where the record is: named (`--record`, else `ONRECORD_RECORD`), found above the current
+/// directory, or not found. Resolved when parsing, reported only by a command that needs it
+/// (`fill --dry-run` needs none).
+pub enum RecordPlace {
+    Named(PathBuf),
+    FromEnv(PathBuf),
+    Found(PathBuf),
+    NotFound { cwd: PathBuf },
+}
+
+/// The environment variable naming the record when `--record` does not.
+const RECORD_ENV: &str = "ONRECORD_RECORD";
+
+impl RecordPlace {
+    fn resolve(flag: Option<PathBuf>) -> RecordPlace {
+        if let Some(named) = flag {
+            return RecordPlace::Named(named);
+        }
+        if let Some(env) = std::env::var_os(RECORD_ENV).filter(|v| !v.is_empty()) {
+            return RecordPlace::FromEnv(PathBuf::from(env));
+        }
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        match onrecord::record::discover(&cwd) {
+            Some(found) => RecordPlace::Found(found),
+            None => RecordPlace::NotFound { cwd },
+        }
+    }
+}
+
 pub struct Config {
-    pub record: PathBuf,
+    pub record: RecordPlace,
     pub format: Format,
     pub quiet: bool,
     pub today: Date,
@@ -220,6 +254,33 @@ pub enum CommandConfig {
         top: usize,
         explain: bool,
     },
+}
+
+impl Config {
+    /// The record's directory, or an error that says where it was looked for and how to
+    /// make one.
+    pub fn record(&self) -> anyhow::Result<&Path> {
+        match &self.record {
+            RecordPlace::Named(path) | RecordPlace::Found(path) => Ok(path),
+            RecordPlace::FromEnv(path) if !path.join(onrecord::record::KNOWLEDGE_DIR).is_dir() => {
+                anyhow::bail!(
+                    "{RECORD_ENV} names `{}`, which is not a record: it has no `{}/` \
+                     directory; set it to a record, or unset it to find the record above the \
+                     current directory",
+                    path.display(),
+                    onrecord::record::KNOWLEDGE_DIR
+                )
+            }
+            RecordPlace::FromEnv(path) => Ok(path),
+            RecordPlace::NotFound { cwd } => anyhow::bail!(
+                "no record found: looked for a `{}/` directory in `{}` and every directory \
+                 above it (and {RECORD_ENV} is not set); {}",
+                onrecord::record::KNOWLEDGE_DIR,
+                cwd.display(),
+                onrecord::record::MAKE_ONE
+            ),
+        }
+    }
 }
 
 pub fn parse() -> Result<Config, clap::Error> {
@@ -271,6 +332,7 @@ pub fn parse() -> Result<Config, clap::Error> {
         Command::Coverage {
             files,
             min,
+            min_answered,
             baseline,
             write_baseline,
             force,
@@ -280,6 +342,7 @@ pub fn parse() -> Result<Config, clap::Error> {
         } => CommandConfig::Coverage(crate::cmd::CoverageArgs {
             files,
             min,
+            min_answered,
             baseline,
             write_baseline,
             replace: replace(force),
@@ -308,7 +371,7 @@ pub fn parse() -> Result<Config, clap::Error> {
         },
     };
     Ok(Config {
-        record: args.record,
+        record: RecordPlace::resolve(args.record),
         format: args.format,
         quiet: args.quiet,
         today: args.today.unwrap_or_else(Date::today),

@@ -166,6 +166,14 @@ pub struct Input {
 impl Input {
     /// Reads `path` and detects its questions; a file with none is an error naming it.
     pub fn open(path: &Path, overrides: &Overrides, limits: &Limits) -> Result<Input> {
+        if path.is_dir() {
+            bail!(
+                "`{}` is a directory; name a questionnaire file (xlsx, xlsm, xls, xlsb, ods, \
+                 csv or tsv){}",
+                path.display(),
+                questionnaires_in(path)
+            );
+        }
         let kind = kind_of(path)?;
         let grids = questionnaire::read(path, limits)?;
         let info = match kind {
@@ -173,6 +181,11 @@ impl Input {
             _ => Vec::new(),
         };
         let layouts = layouts(&grids, &info, overrides);
+        if let Some(problem) =
+            questionnaire::override_problem(&grids, overrides, !layouts.is_empty())
+        {
+            bail!("`{}`: {problem}", path.display());
+        }
         if let Some(conflict) = layouts.iter().find_map(|l| l.override_conflict.as_ref()) {
             bail!("`{}`: {conflict}", path.display());
         }
@@ -209,6 +222,28 @@ impl Input {
 
     pub fn questions(&self) -> usize {
         self.layouts.iter().map(|l| l.questions.len()).sum()
+    }
+}
+
+/// `, such as `DIR/a.xlsx`` when `dir` holds questionnaires (the first three by name), else "".
+fn questionnaires_in(dir: &Path) -> String {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|p| p.is_file() && kind_of(p).is_ok())
+        .collect();
+    files.sort();
+    let shown: Vec<String> = files
+        .iter()
+        .take(3)
+        .map(|p| format!("`{}`", p.display()))
+        .collect();
+    if shown.is_empty() {
+        String::new()
+    } else {
+        format!(", such as {}", shown.join(", "))
     }
 }
 

@@ -136,6 +136,16 @@ impl Outputs {
                 dir.display()
             );
         }
+        // A directory we may not write into (read-only, another user's) is found now, not
+        // after the work: an empty temporary file, created exclusively and removed at once.
+        match write_temporary(target, &[]) {
+            Ok(probe) => discard(&probe),
+            Err(err) => bail!(
+                "`{shown}`: cannot write {what} there: creating a file in `{}` fails ({err}); \
+                 choose another path",
+                dir.display()
+            ),
+        }
         self.pending.push(Pending {
             target: target.to_path_buf(),
             identity: id,

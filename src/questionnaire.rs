@@ -857,6 +857,111 @@ pub fn detect(
     (named || !layout.questions.is_empty()).then_some(layout)
 }
 
+/// Why the command-line overrides cannot work on these grids, in words that say what to pass
+/// instead: a `--sheet` the file does not have (its sheets listed), a `--header-row` past the
+/// end of every sheet considered (their row counts), and, when no questions were found
+/// (`found_questions` false), a `--question-col` with no questions (the nearest column that
+/// has some). None when the overrides fit.
+pub fn override_problem(
+    grids: &[Grid],
+    overrides: &Overrides,
+    found_questions: bool,
+) -> Option<String> {
+    let has = |name: &str| {
+        grids
+            .iter()
+            .any(|g| g.name.trim().eq_ignore_ascii_case(name.trim()))
+    };
+    if let Some(missing) = overrides.sheets.iter().find(|s| !has(s)) {
+        let names: Vec<String> = grids
+            .iter()
+            .map(|g| {
+                let hidden = if g.hidden { " (hidden)" } else { "" };
+                format!("`{}`{hidden}", g.name)
+            })
+            .collect();
+        return Some(format!(
+            "--sheet `{missing}`: the file has no such sheet; its sheets are {}",
+            names.join(", ")
+        ));
+    }
+    let considered: Vec<&Grid> = grids
+        .iter()
+        .filter(|g| {
+            if overrides.sheets.is_empty() {
+                !g.hidden
+            } else {
+                overrides
+                    .sheets
+                    .iter()
+                    .any(|s| s.trim().eq_ignore_ascii_case(g.name.trim()))
+            }
+        })
+        .collect();
+    if let Some(header) = overrides.header_row
+        && !considered.is_empty()
+        && considered.iter().all(|g| header >= g.height())
+    {
+        let sizes: Vec<String> = considered
+            .iter()
+            .map(|g| format!("sheet `{}` has {} rows", g.name, g.height()))
+            .collect();
+        return Some(format!(
+            "--header-row {} is past the last row: {}",
+            header + 1,
+            sizes.join(", ")
+        ));
+    }
+    if found_questions {
+        return None;
+    }
+    let col = overrides.question_col?;
+    let start = overrides.header_row.map_or(0, |h| h.saturating_add(1));
+    let clauses: Vec<String> = considered
+        .iter()
+        .map(|grid| {
+            let mut counts = vec![0usize; grid.width() as usize];
+            for row in grid.rows.iter().skip(start as usize) {
+                for (c, text) in row.iter().enumerate() {
+                    if is_question_like(text) {
+                        counts[c] += 1;
+                    }
+                }
+            }
+            // Nearest first; between two as near, the one with more questions, then the left.
+            let nearest = (0..grid.width())
+                .filter(|&c| counts[c as usize] > 0)
+                .min_by_key(|&c| (c.abs_diff(col), std::cmp::Reverse(counts[c as usize]), c));
+            match nearest {
+                Some(c) => format!(
+                    "column {} of sheet `{}` holds no questions; the nearest column that does is \
+                     {} ({}): pass --question-col {}",
+                    col_letters(col),
+                    grid.name,
+                    col_letters(c),
+                    match counts[c as usize] {
+                        1 => "1 cell reads as a question".to_string(),
+                        n => format!("{n} cells read as questions"),
+                    },
+                    col_letters(c)
+                ),
+                None => format!(
+                    "column {} of sheet `{}` holds no questions, nor does any other column",
+                    col_letters(col),
+                    grid.name
+                ),
+            }
+        })
+        .collect();
+    (!clauses.is_empty()).then(|| {
+        format!(
+            "--question-col {}: {}",
+            col_letters(col),
+            clauses.join("; ")
+        )
+    })
+}
+
 /// Sheets that belong to the reviewer, not the respondent (HECVAT's "Institution Evaluation",
 /// "Analyst Reference", "(backend scoring)"); `--sheet` still reaches them.
 fn is_reviewer_sheet_name(name: &str) -> bool {
@@ -1803,6 +1908,69 @@ mod tests {
         assert_eq!(format_number(2.5), "2.5");
         assert_eq!(format_number(1e20), "100000000000000000000");
         assert_eq!(format_duration(10.632_060_185_185_2), "255:10:10");
+    }
+
+    #[test]
+    fn overrides_that_cannot_work_say_what_would() {
+        let grid = |name: &str, hidden: bool, rows: &[&[&str]]| Grid {
+            name: name.into(),
+            hidden,
+            rows: rows
+                .iter()
+                .map(|r| r.iter().map(|c| c.to_string()).collect())
+                .collect(),
+            ..Grid::default()
+        };
+        let grids = [
+            grid(
+                "Security",
+                false,
+                &[
+                    &["Id", "Question", "Answer"],
+                    &["1", "Do you encrypt data at rest?", ""],
+                ],
+            ),
+            grid("Lists", true, &[&["Yes"], &["No"]]),
+        ];
+        let with = |o: Overrides| override_problem(&grids, &o, false);
+        let sheet = with(Overrides {
+            sheets: vec!["Secrity".into()],
+            ..Overrides::default()
+        });
+        assert_eq!(
+            sheet.as_deref(),
+            Some(
+                "--sheet `Secrity`: the file has no such sheet; its sheets are `Security`, \
+                 `Lists` (hidden)"
+            )
+        );
+        // Only the visible sheet counts unless sheets are named.
+        let header = with(Overrides {
+            header_row: Some(2),
+            ..Overrides::default()
+        });
+        assert_eq!(
+            header.as_deref(),
+            Some("--header-row 3 is past the last row: sheet `Security` has 2 rows")
+        );
+        let col = with(Overrides {
+            question_col: Some(5),
+            ..Overrides::default()
+        });
+        assert!(col.is_some_and(|m| {
+            m.contains("the nearest column that does is B (1 cell reads as a question)")
+        }));
+        // Questions found elsewhere: the column is not in question.
+        let found = override_problem(
+            &grids,
+            &Overrides {
+                question_col: Some(5),
+                ..Overrides::default()
+            },
+            true,
+        );
+        assert_eq!(found, None);
+        assert_eq!(with(Overrides::default()), None);
     }
 
     #[test]

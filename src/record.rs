@@ -304,13 +304,29 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// What to do when there is no record: shown with every "not a record" error.
+pub const MAKE_ONE: &str =
+    "pass --record DIR naming a record, or create a starter record with `onrecord init DIR`";
+
+/// The record that holds `cwd`, found the way git finds a repository: the nearest of `cwd`
+/// and the directories above it that has a `knowledge/` directory. Relative to `cwd` (`.`,
+/// `..`, `../..`), so paths shown under it can be opened from where the command was run.
+pub fn discover(cwd: &Path) -> Option<PathBuf> {
+    cwd.ancestors()
+        .position(|dir| dir.join(KNOWLEDGE_DIR).is_dir())
+        .map(|up| match up {
+            0 => PathBuf::from("."),
+            _ => std::iter::repeat_n("..", up).collect(),
+        })
+}
+
 /// Loads the record at `root`, reading its files within `limits`. Problems in the files are
 /// diagnostics; only an unreadable record is an error.
 pub fn load(root: &Path, limits: &Limits) -> Result<Loaded> {
     let knowledge = root.join(KNOWLEDGE_DIR);
     if !knowledge.is_dir() {
         bail!(
-            "`{}` is not a record: it has no `{KNOWLEDGE_DIR}/` directory (pass --record DIR)",
+            "`{}` is not a record: it has no `{KNOWLEDGE_DIR}/` directory; {MAKE_ONE}",
             root.display()
         );
     }
@@ -1632,6 +1648,22 @@ fn unknown_ref(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_record_is_the_nearest_directory_with_knowledge_given_relative() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("knowledge/sub/deeper");
+        std::fs::create_dir_all(&deep).unwrap();
+        assert_eq!(discover(dir.path()), Some(PathBuf::from(".")));
+        assert_eq!(
+            discover(&dir.path().join("knowledge")),
+            Some(PathBuf::from(".."))
+        );
+        assert_eq!(discover(&deep), Some(PathBuf::from("../../..")));
+        // A nearer record wins over one further up.
+        std::fs::create_dir_all(deep.join("knowledge")).unwrap();
+        assert_eq!(discover(&deep), Some(PathBuf::from(".")));
+    }
 
     #[test]
     fn text_that_is_not_utf8_is_placed_at_its_first_bad_byte_and_read_on() {

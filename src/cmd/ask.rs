@@ -8,7 +8,7 @@ use super::Outcome;
 use crate::cli::{Config, Format};
 
 pub fn run(config: &Config, question: &str, top: usize, explain: bool) -> Result<Outcome> {
-    let engine = Engine::open_with(&config.record, &config.limits)?;
+    let engine = Engine::open_with(config.record()?, &config.limits)?;
     let outcome = engine.ask(question)?;
     match config.format {
         Format::Json => {

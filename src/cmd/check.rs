@@ -9,7 +9,8 @@ use super::{Level, Outcome, Place, annotation, display_path};
 use crate::cli::{Config, Format};
 
 pub fn run(config: &Config, max_age: i64) -> Result<Outcome> {
-    let loaded = record::load(&config.record, &config.limits)?;
+    let root = config.record()?;
+    let loaded = record::load(root, &config.limits)?;
     let options = CheckOptions {
         today: config.today,
         max_age_days: max_age,
@@ -21,7 +22,7 @@ pub fn run(config: &Config, max_age: i64) -> Result<Outcome> {
         .diagnostics
         .iter()
         .map(|d| Diagnostic {
-            path: display_path(&config.record, &d.path),
+            path: display_path(root, &d.path),
             ..d.clone()
         })
         .collect();

@@ -19,6 +19,7 @@ use crate::cli::{Config, Format};
 pub struct CoverageArgs {
     pub files: Vec<PathBuf>,
     pub min: Option<f64>,
+    pub min_answered: Option<f64>,
     pub baseline: Option<PathBuf>,
     pub write_baseline: Option<PathBuf>,
     pub replace: Replace,
@@ -65,6 +66,14 @@ pub fn run(config: &Config, args: &CoverageArgs) -> Result<Outcome> {
             .collect(),
         None => Vec::new(),
     };
+    let below_answered: Vec<&Report> = match args.min_answered {
+        Some(min) => result
+            .files
+            .iter()
+            .filter(|f| f.summary.answered_share * 100.0 < min)
+            .collect(),
+        None => Vec::new(),
+    };
     let stale_level = if args.fail_stale {
         Level::Error
     } else {
@@ -83,12 +92,24 @@ pub fn run(config: &Config, args: &CoverageArgs) -> Result<Outcome> {
             &below_min(report, args.min.unwrap_or(0.0)),
         )?;
     }
+    for report in &below_answered {
+        gate_failed(
+            config.format,
+            Some(&report.questionnaire),
+            "answered share below --min-answered",
+            &below_min_answered(report, args.min_answered.unwrap_or(0.0)),
+        )?;
+    }
     if let (Some(path), false) = (&args.write_baseline, config.quiet) {
         eprintln!("wrote {}", path.display());
     }
     let stale_fails = args.fail_stale && !result.stale.is_empty();
     Ok(
-        if below.is_empty() && result.regressions.is_empty() && !stale_fails {
+        if below.is_empty()
+            && below_answered.is_empty()
+            && result.regressions.is_empty()
+            && !stale_fails
+        {
             Outcome::Success
         } else {
             Outcome::Failed
@@ -100,6 +121,14 @@ fn below_min(report: &Report, min: f64) -> String {
     format!(
         "coverage {:.1}% is below --min {min}",
         report.summary.coverage * 100.0
+    )
+}
+
+fn below_min_answered(report: &Report, min: f64) -> String {
+    format!(
+        "answered share {:.1}% (answered, sent unread, of all questions) is below \
+         --min-answered {min}",
+        report.summary.answered_share * 100.0
     )
 }
 

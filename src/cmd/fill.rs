@@ -11,7 +11,7 @@ use onrecord::review;
 use onrecord::workbook::{self, xlsx};
 
 use super::{Outcome, json_bytes, progress, summary_line};
-use crate::cli::Config;
+use crate::cli::{Config, Format};
 
 pub struct FillArgs {
     pub file: PathBuf,
@@ -104,6 +104,10 @@ pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
         )?;
     }
     outputs.commit()?;
+    if config.format == Format::Json {
+        // The report `--report` writes, and nothing else on stdout: it can be piped to jq.
+        out!("{}", String::from_utf8_lossy(&json_bytes(&report)?))?;
+    }
     if !config.quiet {
         eprintln!(
             "{}{}",

@@ -8,7 +8,7 @@ use super::{Level, Outcome, Place, annotation, gate_failed};
 use crate::cli::{Config, Format};
 
 pub fn run(config: &Config, framework: Option<&str>, min: Option<f64>) -> Result<Outcome> {
-    let loaded = record::load(&config.record, &config.limits)?;
+    let loaded = record::load(config.record()?, &config.limits)?;
     let record = &loaded.record;
     if let Some(key) = framework
         && record.catalog(key).is_none()

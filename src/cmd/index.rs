@@ -8,7 +8,7 @@ use super::Outcome;
 use crate::cli::{Config, Format};
 
 pub fn run(config: &Config) -> Result<Outcome> {
-    let engine = Engine::open_with(&config.record, &config.limits)?;
+    let engine = Engine::open_with(config.record()?, &config.limits)?;
     let origin = match engine.index_origin {
         Origin::Reused => "up to date",
         Origin::Built => "built",

@@ -14,7 +14,7 @@ use crate::cli::{Config, Format};
 
 pub fn run(config: &Config, file: &Path, dry_run: bool) -> Result<Outcome> {
     let decided = review::read_decisions(file, &config.limits)?;
-    let loaded = record::load(&config.record, &config.limits)?;
+    let loaded = record::load(config.record()?, &config.limits)?;
     let learning = learn::plan(&loaded.record, &decided, config.today)?;
     if dry_run {
         for change in &learning.changes {
@@ -25,7 +25,7 @@ pub fn run(config: &Config, file: &Path, dry_run: bool) -> Result<Outcome> {
         // no output may be.
         let mut outputs = Outputs::new(&[file], Replace::Force);
         for change in &learning.changes {
-            let path = config.record.join(&change.path);
+            let path = config.record()?.join(&change.path);
             outputs.claim(&path, "a record file")?;
             outputs.set(&path, change.after.clone().into_bytes())?;
         }

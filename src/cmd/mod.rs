@@ -80,7 +80,7 @@ pub fn display_path(record: &Path, rel: &str) -> String {
 /// The engine every answering command uses; with `max_age`, answers citing a control reviewed
 /// longer ago go to review.
 pub fn open_engine(config: &Config, max_age: Option<i64>) -> Result<Engine> {
-    let mut engine = Engine::open_with(&config.record, &config.limits)?;
+    let mut engine = Engine::open_with(config.record()?, &config.limits)?;
     engine.staleness = max_age.map(|days| CheckOptions {
         today: config.today,
         max_age_days: days,
@@ -112,20 +112,24 @@ pub fn progress(total: usize, quiet: bool) -> indicatif::ProgressBar {
     bar
 }
 
-/// `NAME: 12 questions, 8 answered, 2 review, 2 not on the record, coverage 83.3%`.
+/// `NAME: 12 questions, 8 answered, 2 review, 2 not on the record, coverage 83.3% (66.7%
+/// answered)`.
 pub fn summary_line(name: &str, s: &Summary) -> String {
     format!("{name}: {}", counts(s))
 }
 
-/// `12 questions, 8 answered, 2 review, 2 not on the record, coverage 83.3%`.
+/// `12 questions, 8 answered, 2 review, 2 not on the record, coverage 83.3% (66.7% answered)`:
+/// coverage counts review rows too, the answered share only what is sent unread.
 pub fn counts(s: &Summary) -> String {
     format!(
-        "{} questions, {} answered, {} review, {} not on the record, coverage {:.1}%",
+        "{} questions, {} answered, {} review, {} not on the record, coverage {:.1}% ({:.1}% \
+         answered)",
         s.questions,
         s.answered,
         s.review,
         s.not_on_record,
-        s.coverage * 100.0
+        s.coverage * 100.0,
+        s.answered_share * 100.0
     )
 }
 

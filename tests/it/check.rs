@@ -74,7 +74,7 @@ fn github_format_prints_workflow_commands() {
 #[test]
 fn a_directory_without_knowledge_is_unreadable_input() {
     let dir = tempfile::tempdir().unwrap();
-    let run = onrecord(dir.path(), &["check"]);
+    let run = onrecord(dir.path(), &["--record", ".", "check"]);
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains("has no `knowledge/` directory"),

@@ -8,6 +8,7 @@ mod bombs;
 mod check;
 mod coverage;
 mod embed;
+mod errors;
 mod eval;
 mod eval_command;
 #[path = "../evalset/mod.rs"]
@@ -119,6 +120,7 @@ pub fn onrecord(dir: &Path, args: &[&str]) -> Run {
         .args(args)
         .current_dir(dir)
         .env("ONRECORD_TODAY", TODAY)
+        .env_remove("ONRECORD_RECORD")
         .output()
         .expect("run onrecord");
     Run {
