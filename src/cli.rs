@@ -142,6 +142,12 @@ enum Command {
     },
     /// Build the search index of the record (later commands rebuild it when the record changed)
     Index,
+    /// Write a starter record that passes `check`: a profile, one knowledge file, mappings
+    Init {
+        /// Where to write it (created if missing; refused if it already holds a record)
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Answer one question: answer, statement, citations, confidence, or not on the record
     Ask {
         /// The question, as the customer wrote it
@@ -247,6 +253,9 @@ pub enum CommandConfig {
         file: PathBuf,
         dry_run: bool,
     },
+    Init {
+        dir: PathBuf,
+    },
     Coverage(crate::cmd::CoverageArgs),
     Eval(crate::cmd::EvalArgs),
     Ask {
@@ -329,6 +338,7 @@ pub fn parse() -> Result<Config, clap::Error> {
             max_age,
         }),
         Command::Learn { file, dry_run } => CommandConfig::Learn { file, dry_run },
+        Command::Init { dir } => CommandConfig::Init { dir },
         Command::Coverage {
             files,
             min,

@@ -26,6 +26,7 @@
 //! - [`report`]: the JSON report and the text that goes into cells.
 //! - [`review`]: the review workbook `fill` writes for a person (rust_xlsxwriter), and its
 //!   decisions read back.
+//! - [`init`]: the files of a starter record (`onrecord init`).
 //! - [`learn`]: those decisions written into the record's files (toml_edit): learned
 //!   phrasings and known gaps.
 //! - [`coverage`]: CI gates over many questionnaires: totals, stale citations, regressions
@@ -57,6 +58,7 @@ pub mod fields;
 pub mod fill;
 pub mod gaps;
 pub mod index;
+pub mod init;
 pub mod learn;
 pub mod limits;
 pub mod outputs;

@@ -24,6 +24,7 @@ mod eval;
 mod fill;
 mod gaps;
 mod index;
+mod init;
 mod learn;
 
 use std::io::IsTerminal;
@@ -55,6 +56,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
         CommandConfig::Index => index::run(config),
         CommandConfig::Fill(args) => fill::run(config, args),
         CommandConfig::Learn { file, dry_run } => learn::run(config, file, *dry_run),
+        CommandConfig::Init { dir } => init::run(config, dir),
         CommandConfig::Coverage(args) => coverage::run(config, args),
         CommandConfig::Eval(args) => eval::run(config, args),
         CommandConfig::Ask {

@@ -17,6 +17,7 @@ mod example;
 mod fill;
 mod fill_csv;
 mod fill_interop;
+mod forms;
 mod fuzz_regressions;
 mod gaps;
 mod honesty;
