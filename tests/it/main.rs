@@ -178,11 +178,9 @@ pub fn copy_example_cold() -> tempfile::TempDir {
     for sub in ["knowledge", "mappings"] {
         copy_dir(&repo().join(sub), &dir.path().join(sub));
     }
-    std::fs::copy(
-        repo().join("thesaurus.txt"),
-        dir.path().join("thesaurus.txt"),
-    )
-    .unwrap();
+    for file in ["thesaurus.txt", "profile.toml"] {
+        std::fs::copy(repo().join(file), dir.path().join(file)).unwrap();
+    }
     dir
 }
 

@@ -69,7 +69,8 @@ fn answers_sent_unread_on_real_questionnaires_are_judged_right() {
         let report: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
         for row in report["rows"].as_array().unwrap() {
-            if row["status"] != "answered" {
+            // Form fields filled from profile.toml claim no control: forms.rs checks them.
+            if row["status"] != "answered" || row["reason"]["code"] == "profile_field" {
                 continue;
             }
             answered += 1;
