@@ -356,6 +356,11 @@ impl Engine {
             if reading.turned_by_phrasing {
                 reading.flipped_despite = self.matcher.differs_from_phrasing(best, &analysis);
             }
+            if let Some(part) = &question.second_part {
+                let statement = format!("{}. {}", control.title, control.statement);
+                let missing = self.matcher.part_not_answered(best.index, part, &statement);
+                reading.unanswered_part = (!missing.is_empty()).then(|| (part.clone(), missing));
+            }
         }
         let case = Case {
             question,

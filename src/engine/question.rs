@@ -31,6 +31,10 @@ pub struct Question {
     pub follow_up: bool,
     /// The quantity it asks for ("How often ...?", "... every year?").
     pub quantity: Option<Quantity>,
+    /// A further ask after the main clause ("Do you encrypt backups? If so, how often are
+    /// keys rotated?" → "If so, how often are keys rotated?"), answered only when the
+    /// statement speaks to it.
+    pub second_part: Option<String>,
     /// It is about the customer's own people ("training for our staff").
     pub about_customer_people: bool,
     /// It asks about keeping something from happening ("Do you limit ...?").
@@ -99,6 +103,7 @@ pub fn read(
         Form::YesNo
     };
     Question {
+        second_part: second_part(&rest, &clause),
         negated: analyzer.is_negated(&clause),
         follow_up: is_follow_up(text),
         about_customer_people: asks_about_customer_people(text),
@@ -296,6 +301,43 @@ fn ends_sentence(chars: &[char], i: usize) -> bool {
 /// before. An aside that closes before the sentence goes on is only left out: "backups
 /// stored on removable media (e.g., disks, tapes) encrypted?" still asks "encrypted", and
 /// "exceptions, including emergencies, in the change process" still asks about changes.
+/// What `text` asks beyond its main `clause`: the question or instruction after it ("If so,
+/// how often ...?", "Please describe ..."), or a follow-up cut from its own sentence (",
+/// and how often ..."). `None` when it asks nothing more.
+pub fn second_part(text: &str, clause: &str) -> Option<String> {
+    let text = text.trim();
+    let clause = clause.trim();
+    let rest = match text.find(clause) {
+        Some(at) => {
+            let after = text[at + clause.len()..].trim();
+            // A follow-up cut from the clause's own sentence comes first.
+            let sentence_end = after.find(['?', '.']).map_or(after.len(), |i| i + 1);
+            let cut = after[..sentence_end].trim();
+            if cut.len() > 3 && asks_more(cut) {
+                cut.to_string()
+            } else {
+                after[sentence_end..].trim().to_string()
+            }
+        }
+        None => return None,
+    };
+    let rest = rest.trim_start_matches([',', ';', ' ']).trim();
+    (rest.split_whitespace().count() >= 2 && asks_more(rest)).then(|| rest.to_string())
+}
+
+/// Whether a piece of a question asks something: a question, or an instruction.
+fn asks_more(piece: &str) -> bool {
+    let lower = piece.trim().to_lowercase();
+    let lower = lower
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .trim_start_matches("and ");
+    piece.contains('?')
+        || is_instruction(lower)
+        || ["if so", "if yes", "if not", "if no", "please "]
+            .iter()
+            .any(|m| lower.starts_with(m))
+}
+
 fn cut_follow_up(sentence: &str) -> String {
     const MARKERS: &[&str] = &[
         ", and how",

@@ -470,6 +470,29 @@ impl Matcher {
         words
     }
 
+    /// What the control at `index` leaves unanswered of a question's second `part`: the
+    /// quantity it asks when the title and statement state none, and its meaningful words
+    /// the control does not use. Empty when the control speaks to all of it.
+    pub fn part_not_answered(&self, index: usize, part: &str, statement: &str) -> Vec<String> {
+        let mut missing = Vec::new();
+        if let Some(asked) = super::question::asked_quantity(part)
+            && !super::question::states_quantity(statement, asked)
+        {
+            missing.push(asked.what().to_string());
+        }
+        let profile = &self.profiles[index];
+        for unit in self.analyzer.question_units(part) {
+            let name = self.analyzer.thesaurus.name(&unit.token).to_string();
+            if self.weight(&unit.token) > MEANINGFUL
+                && !profile.tokens.contains(&unit.token)
+                && !missing.contains(&name)
+            {
+                missing.push(name);
+            }
+        }
+        missing
+    }
+
     /// Tokens of `control` that the question's units cover (for a second citation).
     pub fn covers(&self, index: usize, token: &str) -> bool {
         self.profiles[index].tokens.contains(token)

@@ -64,10 +64,11 @@ pub enum ReasonCode {
     FieldType,
     ProfileField,
     FormField,
+    UnansweredPart,
 }
 
 impl ReasonCode {
-    pub const ALL: [ReasonCode; 25] = [
+    pub const ALL: [ReasonCode; 26] = [
         ReasonCode::StrongMatch,
         ReasonCode::FrameworkId,
         ReasonCode::WeakMatch,
@@ -93,6 +94,7 @@ impl ReasonCode {
         ReasonCode::FieldType,
         ReasonCode::ProfileField,
         ReasonCode::FormField,
+        ReasonCode::UnansweredPart,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -122,6 +124,7 @@ impl ReasonCode {
             ReasonCode::FieldType => "field_type",
             ReasonCode::ProfileField => "profile_field",
             ReasonCode::FormField => "form_field",
+            ReasonCode::UnansweredPart => "unanswered_part",
         }
     }
 
@@ -170,6 +173,9 @@ pub struct Case<'a> {
 /// How the question was read against the best control.
 #[derive(Debug, Clone, Default)]
 pub struct Reading {
+    /// The question's second part ("If so, how often ...?") and what of it the control does
+    /// not speak to, when it leaves something unanswered.
+    pub unanswered_part: Option<(String, Vec<String>)>,
     /// It reads like one of the control's phrasings.
     pub reads_like_phrasing: bool,
     /// ... a `{ q, answer }` one, asked the other way round from it.
@@ -207,6 +213,7 @@ pub const READ_FIRST: &[Rule] = &[
     phrasing_differs,
     customer_people,
     follow_up,
+    unanswered_part,
     single_word,
     open_question,
     which_of_two,
@@ -252,6 +259,19 @@ fn quantity_not_stated(c: &Case) -> Option<Reason> {
                 "the question asks {}; `{}` states none",
                 asked.what(),
                 c.control.id
+            ),
+        )
+    })
+}
+
+fn unanswered_part(c: &Case) -> Option<Reason> {
+    c.reading.unanswered_part.as_ref().map(|(part, missing)| {
+        Reason::new(
+            ReasonCode::UnansweredPart,
+            format!(
+                "`{}` answers the first part; the second, \"{part}\", it does not ({})",
+                c.control.id,
+                missing.join(", ")
             ),
         )
     })
@@ -455,6 +475,7 @@ pub fn read_against(
         _ => control.answer,
     };
     let reading = Reading {
+        unanswered_part: None,
         reads_like_phrasing,
         against_phrasing,
         through_phrasing,
