@@ -47,7 +47,11 @@ fn render(outcome: &Answered, top: usize, explain: bool) -> String {
             outcome.reason.code.as_str()
         )),
         status => {
-            let answer = outcome.answer.map(|a| a.as_str()).unwrap_or("");
+            // A form field's value carries no yes/no: it says where it comes from instead.
+            let answer = match outcome.answer {
+                Some(answer) => answer.as_str().to_string(),
+                None => format!("from profile.toml ({})", outcome.reason.code.as_str()),
+            };
             out.push_str(&format!(
                 "{}: {answer} (confidence {:.2})\n",
                 status.as_str(),
@@ -64,7 +68,9 @@ fn render(outcome: &Answered, top: usize, explain: bool) -> String {
             for part in &outcome.customer {
                 out.push_str(&format!("Customer responsibility: {part}\n"));
             }
-            out.push_str(&format!("{}\n", citation_text(&outcome.citations)));
+            if !outcome.citations.is_empty() {
+                out.push_str(&format!("{}\n", citation_text(&outcome.citations)));
+            }
         }
     }
     if explain {

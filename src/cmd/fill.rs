@@ -42,7 +42,10 @@ pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
         ..
     } = &input;
     if args.dry_run {
-        out!("{}", describe(layouts))?;
+        match config.format {
+            Format::Json => outln!("{}", serde_json::to_string_pretty(&detected(layouts))?)?,
+            _ => out!("{}", describe(layouts))?,
+        }
         return Ok(Outcome::Success);
     }
     let output = args
@@ -135,6 +138,33 @@ pub fn run(config: &Config, args: &FillArgs) -> Result<Outcome> {
         }
     }
     Ok(Outcome::Success)
+}
+
+/// `--dry-run --format json`: per sheet, what was found, with every question and its field.
+fn detected(layouts: &[Layout]) -> serde_json::Value {
+    let letter = |c: Option<u32>| c.map(col_letters);
+    serde_json::Value::Array(
+        layouts
+            .iter()
+            .map(|l| {
+                serde_json::json!({
+                    "sheet": l.sheet,
+                    "header_row": l.header_row.map(|r| r + 1),
+                    "question_col": col_letters(l.question_col),
+                    "answer_col": letter(l.answer_col),
+                    "comment_col": letter(l.comment_col),
+                    "id_col": letter(l.id_col),
+                    "answer_choices": l.answer_choices,
+                    "questions": l.questions.iter().map(|q| serde_json::json!({
+                        "row": q.row + 1,
+                        "id": q.id,
+                        "question": q.text,
+                        "field": q.field,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    )
 }
 
 /// `--dry-run`: per sheet, what was found.

@@ -86,6 +86,31 @@ fn dry_run_describes_and_writes_nothing() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.starts_with("sheet Questionnaire: header row 6, question B, answer C, comment D, id A, 4 questions, answers YES/NO/N/A"), "{}", run.stdout);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+    // The same as JSON, with each question's answer field.
+    let run = onrecord(
+        &repo(),
+        &[
+            "fill",
+            input.to_str().unwrap(),
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let sheets: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let sheet = &sheets[0];
+    assert_eq!(sheet["sheet"], "Questionnaire");
+    assert_eq!(sheet["header_row"], 6);
+    assert_eq!(sheet["answer_col"], "C");
+    assert_eq!(sheet["questions"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        sheet["questions"][0]["field"]["type"], "yes_no",
+        "{}",
+        run.stdout
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
 
 #[test]
