@@ -261,6 +261,7 @@ mod tests {
             question: question.into(),
             status,
             answer,
+            value: None,
             confidence: 1.0,
             response: String::new(),
             citations: Vec::new(),

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use crate::engine::{Engine, Outcome, Status, fit_field};
+use crate::engine::{Engine, Outcome, Status};
 use crate::fields::{self, Field};
 use crate::limits::Limits;
 use crate::questionnaire::{self, Grid, Layout, ListValidation, Overrides, QuestionRow, detect};
@@ -264,7 +264,7 @@ pub fn plan(
     mut each: impl FnMut(),
 ) -> Result<Plan> {
     let mut plan = Plan::default();
-    let mut cache: HashMap<String, Outcome> = HashMap::new();
+    let mut cache: HashMap<(String, Option<String>), Outcome> = HashMap::new();
     // Every question to answer, embedded in batches first (several times faster than one by
     // one); each distinct question once.
     let asked: Vec<&str> = layouts
@@ -291,17 +291,18 @@ pub fn plan(
                 plan.kept += 1;
                 continue;
             }
-            let key = question_key(&question.text);
+            // The same question reads otherwise under another heading.
+            let key = (question_key(&question.text), question.section.clone());
             let outcome = match cache.get(&key) {
                 Some(outcome) => outcome.clone(),
                 None => {
-                    let outcome = engine.ask(&question.text)?;
+                    let outcome = engine.ask_in(&question.text, question.section.as_deref())?;
                     cache.insert(key, outcome.clone());
                     outcome
                 }
             };
             // The same question may sit in fields of different kinds: fitted per row.
-            let outcome = fit_field(outcome, &question.field);
+            let outcome = engine.fit(outcome, &question.field);
             plan.edits
                 .extend(cells(layout, &columns, question, &outcome));
             plan.rows.push(Row::new(
@@ -408,6 +409,18 @@ fn cells(
             match (in_answer, comment) {
                 (false, Some(comment)) => vec![edit(comment, outcome.response.clone())],
                 _ => vec![edit(columns.answer, outcome.response.clone())],
+            }
+        }
+        (Status::Answered, comment) if outcome.value.is_some() => {
+            // The choice the statement supports, or the number it states; the statement
+            // and citations beside it where there is room.
+            let value = outcome.value.clone().unwrap_or_default();
+            match comment {
+                Some(comment) => vec![
+                    edit(columns.answer, value),
+                    edit(comment, explanation(outcome)),
+                ],
+                None => vec![edit(columns.answer, value)],
             }
         }
         (Status::Answered, Some(comment)) if word.is_some() => {

@@ -133,6 +133,9 @@ pub struct QuestionRow {
     pub comment: String,
     /// What the answer field takes (set by [`crate::fields`] once the layout is known).
     pub field: crate::fields::Field,
+    /// The section it is asked under: its row's cell in a section column, else the nearest
+    /// section title or repeated section header above it, below the table's header.
+    pub section: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1722,11 +1725,23 @@ fn question_rows(grid: &Grid, layout: &Layout) -> Vec<QuestionRow> {
         .collect();
     let above = rules.rows_above_header(&below);
     let trimmed = |r: u32, col: Option<u32>| col.map_or("", |c| grid.cell(r, c).trim());
+    let section_col = section_column(grid, layout);
+    let headings = section_headings(&rules, start.saturating_sub(1), &below);
     above
         .into_iter()
         .chain(below)
         .map(|r| {
             let id = trimmed(r, layout.id_col);
+            let section = Some(trimmed(r, section_col))
+                .filter(|s| !s.is_empty())
+                .or_else(|| {
+                    headings
+                        .iter()
+                        .rev()
+                        .find(|(at, _)| *at < r)
+                        .map(|(_, text)| text.as_str())
+                })
+                .map(str::to_string);
             QuestionRow {
                 row: r,
                 id: (!id.is_empty()).then(|| id.to_string()),
@@ -1734,7 +1749,60 @@ fn question_rows(grid: &Grid, layout: &Layout) -> Vec<QuestionRow> {
                 answer: trimmed(r, layout.answer_col).to_string(),
                 comment: trimmed(r, layout.comment_col).to_string(),
                 field: crate::fields::Field::Unknown,
+                section,
             }
+        })
+        .collect()
+}
+
+/// Headers of a column that names each question's section.
+const SECTION_HEADERS: [&str; 6] = [
+    "section",
+    "category",
+    "domain",
+    "control domain",
+    "topic",
+    "area",
+];
+
+/// The column that names each question's section, if the header row has one.
+fn section_column(grid: &Grid, layout: &Layout) -> Option<u32> {
+    let header = layout.header_row?;
+    let row = grid.rows.get(header as usize)?;
+    row.iter()
+        .position(|text| SECTION_HEADERS.contains(&text.trim().to_lowercase().as_str()))
+        .map(|c| c as u32)
+        .filter(|&c| c != layout.question_col)
+}
+
+/// Section titles and repeated section headers ("HIPAA Compliance | Answer | ...") from row
+/// `from` down, with their rows: short texts in the question column that are neither a
+/// question nor a header label.
+fn section_headings(rules: &RowRules, from: u32, questions: &[u32]) -> Vec<(u32, String)> {
+    let (grid, layout) = (rules.grid, rules.layout);
+    let questions: BTreeSet<u32> = questions.iter().copied().collect();
+    (from..grid.height())
+        .filter(|r| !questions.contains(r))
+        .filter_map(|r| {
+            // HECVAT puts its section headers in the id column: "HIPAA Compliance | | Answer".
+            let text = [Some(layout.question_col), layout.id_col]
+                .into_iter()
+                .flatten()
+                .map(|c| grid.cell(r, c).trim())
+                .find(|t| !t.is_empty())
+                .unwrap_or("");
+            let heading = !is_id_like(text)
+                && !text.is_empty()
+                && text.split_whitespace().count() <= 12
+                && !is_question_like(text)
+                && classify_header(text).question < 3
+                && !layout
+                    .header_row
+                    .is_some_and(|h| h != r && grid.cell(h, layout.question_col).trim() == text)
+                && (rules.is_section(r, text)
+                    || is_repeated_header(grid, layout, r)
+                    || Some(r) == layout.header_row);
+            heading.then(|| (r, text.to_string()))
         })
         .collect()
 }

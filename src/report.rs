@@ -36,6 +36,9 @@ pub struct Row {
     pub question: String,
     pub status: Status,
     pub answer: Option<Answer>,
+    /// The choice or number written into a field that takes neither yes/no nor free text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
     pub confidence: f32,
     pub response: String,
     pub citations: Vec<Citation>,
@@ -92,6 +95,7 @@ impl Row {
             question: question.to_string(),
             status: outcome.status,
             answer: outcome.answer,
+            value: outcome.value.clone(),
             confidence: outcome.confidence,
             response: outcome.response.clone(),
             citations: outcome.citations.clone(),

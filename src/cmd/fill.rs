@@ -159,6 +159,7 @@ fn detected(layouts: &[Layout]) -> serde_json::Value {
                         "row": q.row + 1,
                         "id": q.id,
                         "question": q.text,
+                        "section": q.section,
                         "field": q.field,
                     })).collect::<Vec<_>>(),
                 })

@@ -9,6 +9,9 @@
 //! 4. [`rules`]: ordered tables of honesty rules, each one function returning a typed
 //!    [`Reason`]; every outcome carries one.
 //! 5. [`compose`]: what is cited, the customer's part, the response.
+//! 6. [`section`] ([`Engine::ask_in`]): a questionnaire row read under its section heading.
+//! 7. [`fit`] ([`Engine::fit`]): the answer held to what its field takes: yes/no where it
+//!    takes it, the choice or number the statement supports, else a person picks.
 //!
 //! Before everything: a form field ("Solution Provider Name", [`crate::profile::field_for`])
 //! takes the profile's value, or stays empty (`form_field`); it never gets a control.
@@ -28,13 +31,15 @@
 //! - A weak match is `review` or `not_on_record`, never an error.
 
 pub mod compose;
+pub mod fit;
 pub mod question;
 pub mod retrieve;
 pub mod rules;
+pub mod section;
 pub mod semantic;
 pub mod signals;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{Result, bail};
@@ -89,6 +94,10 @@ pub struct Outcome {
     pub citations: Vec<Citation>,
     /// Why the status is what it is.
     pub reason: Reason,
+    /// What goes into a field that takes neither yes/no nor free text: the choice the cited
+    /// statement supports, or the number it states ([`fit`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
     #[serde(skip)]
     pub analysis: Option<Analysis>,
     /// Every candidate, best first, with its signals.
@@ -97,38 +106,6 @@ pub struct Outcome {
     /// What the confidence was computed from (none when no control came close).
     #[serde(skip)]
     pub evidence: Option<Evidence>,
-}
-
-/// `outcome` held to what `field` takes ([`Engine::ask_field`]).
-pub fn fit_field(mut outcome: Outcome, field: &Field) -> Outcome {
-    if outcome.status != Status::Answered {
-        return outcome;
-    }
-    let fits = match (field, outcome.answer) {
-        (Field::Unknown | Field::Text, _) => true,
-        (Field::YesNo(_), Some(_)) => true,
-        (Field::Choice(_), Some(answer)) => field.spell(answer).is_some(),
-        // A form field's value: a dropdown takes it only as one of its choices.
-        (Field::YesNo(choices) | Field::Choice(choices), None) => choices
-            .iter()
-            .any(|c| c.trim().eq_ignore_ascii_case(outcome.response.trim())),
-        (Field::Choices(_) | Field::Number | Field::Date, _) => false,
-    };
-    if !fits {
-        let choices = match field {
-            Field::Choice(c) | Field::Choices(c) => format!(" ({} choices)", c.len()),
-            _ => String::new(),
-        };
-        outcome.status = Status::Review;
-        outcome.reason = Reason::new(
-            ReasonCode::FieldType,
-            format!(
-                "the field takes {}{choices}, not a yes/no answer: a person picks what the statement supports",
-                field.name()
-            ),
-        );
-    }
-    outcome
 }
 
 /// What the engine decided to cite, before the checks on what is cited.
@@ -201,6 +178,10 @@ pub struct Engine {
     pub index_origin: Origin,
     /// What people decided in reviews, by question key.
     decisions: HashMap<String, Decided>,
+    /// The tokens each control's title, statement and keywords use, by control index.
+    tokens: Vec<HashSet<String>>,
+    /// Every token of [`Engine::tokens`]: what the record speaks to at all.
+    said: HashSet<String>,
 }
 
 impl Engine {
@@ -258,11 +239,22 @@ impl Engine {
             Some(bytes) => Some(Semantic::decode(bytes, record.controls.len())?),
             None => None,
         };
+        let tokens: Vec<HashSet<String>> = record
+            .controls
+            .iter()
+            .map(|c| {
+                let text = format!("{} {} {}", c.title, c.statement, c.keywords.join(" "));
+                analyzer.document_tokens(&text).into_iter().collect()
+            })
+            .collect();
+        let said = tokens.iter().flatten().cloned().collect();
         let matcher = Matcher::new(&record, analyzer, index);
         let (calibration, thresholds, ranking) = signals::builtin()?;
         let decisions = decisions(&record);
         Ok(Engine {
             decisions,
+            tokens,
+            said,
             record,
             matcher,
             semantic,
@@ -314,6 +306,7 @@ impl Engine {
             customer: Vec::new(),
             citations: Vec::new(),
             reason,
+            value: None,
             analysis: Some(analysis),
             candidates,
             evidence,
@@ -463,6 +456,7 @@ impl Engine {
             customer,
             citations,
             reason,
+            value: None,
             analysis: Some(analysis),
             candidates,
             evidence,
@@ -496,6 +490,7 @@ impl Engine {
             customer: Vec::new(),
             citations: Vec::new(),
             reason,
+            value: None,
             analysis: None,
             candidates: Vec::new(),
             evidence: None,
@@ -534,6 +529,7 @@ impl Engine {
                     customer: Vec::new(),
                     citations: Vec::new(),
                     reason: Reason::new(ReasonCode::KnownGap, detail),
+                    value: None,
                     analysis: Some(analysis),
                     candidates,
                     evidence: None,
@@ -566,12 +562,84 @@ impl Engine {
     }
 
     /// Answers a question whose answer field takes `field` ([`crate::fields`]): an answer
-    /// sent unread must fit the field. Yes or No goes only where the field takes it (its own
-    /// spelling); a field of other choices, several choices, a number or a date gets the
-    /// statement proposed for a person to pick what fits (`field_type`). Free text takes the
-    /// statement as it is.
+    /// sent unread must fit the field ([`fit`]).
     pub fn ask_field(&self, text: &str, field: &Field) -> Result<Outcome> {
-        Ok(fit_field(self.ask(text)?, field))
+        Ok(self.fit(self.ask(text)?, field))
+    }
+
+    /// Answers a questionnaire row: its question read under its section heading, if it has
+    /// one ([`section`]); [`Engine::fit`] it to its field afterwards.
+    pub fn ask_in(&self, text: &str, heading: Option<&str>) -> Result<Outcome> {
+        let context = heading
+            .and_then(|h| section::Context::read(self.matcher.analyzer(), h, text, &self.said));
+        let Some(context) = context else {
+            return self.ask(text);
+        };
+        let mut outcome = match context.question_with_heading(text) {
+            Some(with_heading) => self.ask(&with_heading)?,
+            None => self.ask(text)?,
+        };
+        if outcome.status != Status::Answered {
+            return Ok(outcome);
+        }
+        let Some(first) = outcome.citations.first() else {
+            return Ok(outcome);
+        };
+        let tokens = self
+            .record
+            .controls
+            .iter()
+            .position(|c| c.id == first.control)
+            .map(|i| &self.tokens[i]);
+        if let Some(objection) = tokens.and_then(|t| context.objection(&first.control, t)) {
+            outcome.status = Status::Review;
+            outcome.reason = Reason::new(ReasonCode::SectionTopic, objection);
+        }
+        Ok(outcome)
+    }
+
+    /// `outcome` held to what `field` takes: the cited statements decide which choice or
+    /// number it gets ([`fit`]).
+    ///
+    /// An open question ("How often ...?", "Where ...?") is not sent unread as free text, but
+    /// in a field of choices or a number field, a strong match whose statement supports
+    /// exactly one choice (or states the number) answers it: the field asks no more than
+    /// that.
+    pub fn fit(&self, outcome: Outcome, field: &Field) -> Outcome {
+        let statements: Vec<String> = outcome
+            .citations
+            .iter()
+            .filter_map(|c| self.record.control(&c.control))
+            .map(|c| c.statement.clone())
+            .collect();
+        let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
+        let analyzer = self.matcher.analyzer();
+        let strong = outcome
+            .evidence
+            .as_ref()
+            .is_some_and(|e| e.strength() >= self.thresholds.answer);
+        let open = outcome.status == Status::Review
+            && outcome.reason.code == ReasonCode::OpenQuestion
+            && matches!(field, Field::Choice(_) | Field::Number)
+            && outcome.answer == Some(Answer::Yes)
+            && strong;
+        if !open {
+            return fit::fit(outcome, field, &statements, analyzer);
+        }
+        let mut trial = outcome.clone();
+        trial.status = Status::Answered;
+        let fitted = fit::fit(trial, field, &statements, analyzer);
+        match (&fitted.value, outcome.citations.first()) {
+            (Some(value), Some(cited)) => {
+                let mut fitted = fitted.clone();
+                fitted.reason = Reason::new(
+                    ReasonCode::StrongMatch,
+                    format!("`{}` matches strongly and states “{value}”", cited.control),
+                );
+                fitted
+            }
+            _ => outcome,
+        }
     }
 
     /// Embeds the questions of `texts` in batches ahead of [`Engine::ask`]ing them one by

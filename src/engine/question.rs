@@ -493,6 +493,83 @@ const EVENTS: &[&str] = &[
     "push",
 ];
 
+/// The frequency `text` names first, in days between times, snapped to the usual ones:
+/// "quarterly", "every three months" and "every 90 days" are 90, "once per month" 30,
+/// "every 12 months" 365. `None` when it names none, or
+/// only a relative one ("more often", "never").
+pub fn period_days(text: &str) -> Option<u32> {
+    let words = lower_words(text);
+    let unit_days = |w: &str| match w.trim_end_matches('s') {
+        "hour" => Some(0),
+        "day" | "night" => Some(1),
+        "week" => Some(7),
+        "fortnight" => Some(14),
+        "month" => Some(30),
+        "quarter" => Some(90),
+        "year" => Some(365),
+        _ => None,
+    };
+    let snap = |days: u32| {
+        [0, 1, 7, 14, 30, 60, 90, 182, 365]
+            .into_iter()
+            .find(|&usual: &u32| days.abs_diff(usual) <= usual / 12)
+            .unwrap_or(days)
+    };
+    let count = |w: &str| -> Option<u32> {
+        match w {
+            "a" | "an" | "one" | "each" | "every" | "per" | "once" => Some(1),
+            "two" | "couple" | "other" => Some(2),
+            "three" => Some(3),
+            "four" => Some(4),
+            "six" => Some(6),
+            "twelve" => Some(12),
+            _ => w.parse().ok(),
+        }
+    };
+    for (i, word) in words.iter().enumerate() {
+        let named = match word.as_str() {
+            "hourly" | "continuous" | "continuously" | "realtime" => Some(0),
+            "daily" | "nightly" => Some(1),
+            "weekly" => Some(7),
+            "fortnightly" | "biweekly" => Some(14),
+            "monthly" => Some(30),
+            "bimonthly" => Some(60),
+            "quarterly" => Some(90),
+            "biannual" | "biannually" | "semiannual" | "semiannually" => Some(182),
+            "annual" | "annually" | "yearly" => Some(365),
+            _ => None,
+        };
+        if named.is_some() {
+            return named;
+        }
+        // "every year", "once a month", "every 90 days", "every couple of months", "twice a
+        // year", "per quarter".
+        let lead = matches!(word.as_str(), "every" | "each" | "per" | "once" | "twice");
+        if !lead {
+            continue;
+        }
+        let rest: Vec<&str> = words[i + 1..]
+            .iter()
+            .map(String::as_str)
+            .filter(|w| !matches!(*w, "a" | "an" | "of" | "the" | "per"))
+            .take(2)
+            .collect();
+        let per_time = if word == "twice" { 2 } else { 1 };
+        let days = match rest.as_slice() {
+            [unit, ..] if unit_days(unit).is_some() => unit_days(unit),
+            [n, unit, ..] => match (count(n), unit_days(unit)) {
+                (Some(n), Some(days)) => Some(n * days),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(days) = days {
+            return Some(snap(days / per_time));
+        }
+    }
+    None
+}
+
 /// The words of `text`, lowercased: runs of letters and digits.
 fn lower_words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
@@ -792,6 +869,23 @@ mod tests {
         assert!(!asks_which_of_two(
             "Are laptops, phones, or tablets managed?"
         ));
+    }
+
+    #[test]
+    fn frequencies_read_as_days() {
+        let days = |t: &str| period_days(t);
+        assert_eq!(days("Reviewed quarterly by the CISO"), Some(90));
+        assert_eq!(days("every 12 months"), Some(365));
+        assert_eq!(days("every three months"), Some(90));
+        assert_eq!(days("Once per month"), Some(30));
+        assert_eq!(days("Every couple of months"), Some(60));
+        assert_eq!(days("every 90 days"), Some(90));
+        assert_eq!(days("twice a year"), Some(182));
+        assert_eq!(days("once a year, by an outside firm"), Some(365));
+        assert_eq!(days("Backups run every night"), Some(1));
+        assert_eq!(days("More often"), None);
+        assert_eq!(days("Never"), None);
+        assert_eq!(days("on every release"), None);
     }
 
     #[test]

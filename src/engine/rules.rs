@@ -65,10 +65,12 @@ pub enum ReasonCode {
     ProfileField,
     FormField,
     UnansweredPart,
+    /// Asked under a section heading whose topic the answer's control does not speak to.
+    SectionTopic,
 }
 
 impl ReasonCode {
-    pub const ALL: [ReasonCode; 26] = [
+    pub const ALL: [ReasonCode; 27] = [
         ReasonCode::StrongMatch,
         ReasonCode::FrameworkId,
         ReasonCode::WeakMatch,
@@ -95,6 +97,7 @@ impl ReasonCode {
         ReasonCode::ProfileField,
         ReasonCode::FormField,
         ReasonCode::UnansweredPart,
+        ReasonCode::SectionTopic,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -125,6 +128,7 @@ impl ReasonCode {
             ReasonCode::ProfileField => "profile_field",
             ReasonCode::FormField => "form_field",
             ReasonCode::UnansweredPart => "unanswered_part",
+            ReasonCode::SectionTopic => "section_topic",
         }
     }
 

@@ -45,6 +45,36 @@ fn every_cell_fits(engine: &Engine, path: &Path) -> (usize, usize, usize) {
                 .filter(|e| e.sheet == layout.sheet && e.row == q.row)
             {
                 written += 1;
+                // The answer cell of a dropdown holds one of its choices; a number field, a
+                // number (a proposal for review goes beside it, or says it is one).
+                let in_answer = Some(edit.col) == layout.answer_col
+                    && !edit.text.starts_with("Proposed:")
+                    && edit.text != "Not on the record.";
+                match &q.field {
+                    Field::Choice(choices) | Field::YesNo(choices)
+                        if in_answer && !choices.is_empty() =>
+                    {
+                        assert!(
+                            choices.contains(&edit.text),
+                            "{}: {} row {}: {:?} is not one of {choices:?}",
+                            path.display(),
+                            layout.sheet,
+                            q.row + 1,
+                            edit.text
+                        );
+                    }
+                    Field::Number if in_answer => assert!(
+                        edit.text
+                            .replace([',', '.', '%'], "")
+                            .parse::<u64>()
+                            .is_ok(),
+                        "{}: row {}: {:?} is not a number",
+                        path.display(),
+                        q.row + 1,
+                        edit.text
+                    ),
+                    _ => {}
+                }
                 assert!(
                     q.field.takes_yes_no() || !claims_yes_no(&edit.text),
                     "{}: {} row {}: {:?} written into a field of {} ({:?}): {}",
@@ -80,6 +110,66 @@ fn no_yes_or_no_goes_into_a_field_that_does_not_take_it() {
         );
         assert!(typed > 0, "{rel}: the field types were read");
     }
+}
+
+#[test]
+fn questions_are_read_under_their_section_headings() {
+    let (Some(hecvat), Some(vsaq)) = (
+        shared("hecvat/HECVAT414.xlsx"),
+        shared("vsaq/questions.csv"),
+    ) else {
+        return;
+    };
+    let section = |path: &Path, id: &str| -> Option<String> {
+        let input = Input::open(path, &Overrides::default(), &Limits::default()).unwrap();
+        input
+            .layouts
+            .iter()
+            .flat_map(|l| &l.questions)
+            .find(|q| q.id.as_deref() == Some(id))
+            .unwrap_or_else(|| panic!("{id} not read"))
+            .section
+            .clone()
+    };
+    // HECVAT's section headers sit in the id column of repeated header rows.
+    assert_eq!(
+        section(&hecvat, "HIPA-03").as_deref(),
+        Some("HIPAA Compliance")
+    );
+    assert_eq!(
+        section(&hecvat, "CONS-01").as_deref(),
+        Some("Consulting Services")
+    );
+    assert_eq!(
+        section(&hecvat, "PCID-01").as_deref(),
+        Some("Payment Card Industry Data Security Standard (PCI DSS)")
+    );
+    assert_eq!(
+        section(&hecvat, "VULN-05").as_deref(),
+        Some("Vulnerability Management")
+    );
+    // VSAQ's csv has a section column.
+    assert_eq!(
+        section(&vsaq, "application_name").as_deref(),
+        Some("Application > Application Metadata")
+    );
+
+    // "Have the relevant policies/plans been tested?" under HIPAA is not answered unread from
+    // a control that does not speak to HIPAA.
+    let record = copy_example();
+    let engine = Engine::open(record.path()).unwrap();
+    let input = Input::open(&hecvat, &Overrides::default(), &Limits::default()).unwrap();
+    let row = input
+        .layouts
+        .iter()
+        .flat_map(|l| &l.questions)
+        .find(|q| q.id.as_deref() == Some("HIPA-03"))
+        .unwrap();
+    let alone = engine.ask(&row.text).unwrap();
+    let under = engine.ask_in(&row.text, row.section.as_deref()).unwrap();
+    assert_eq!(alone.status, Status::Answered, "{:?}", alone.reason);
+    assert_eq!(under.status, Status::Review, "{:?}", under.reason);
+    assert_eq!(under.reason.code.as_str(), "section_topic");
 }
 
 #[test]

@@ -44,6 +44,10 @@ struct Case {
     /// The field's choices.
     #[serde(default)]
     choices: Vec<String>,
+    /// The section heading it is asked under.
+    section: Option<String>,
+    /// The choice or number written into the field.
+    value: Option<String>,
     reason: String,
     why: String,
 }
@@ -86,7 +90,10 @@ fn run(folder: &Path, seen: &mut BTreeSet<String>) -> Vec<String> {
                 .unwrap_or_else(|| panic!("{name}: unknown field type `{kind}`")),
             None => Field::Unknown,
         };
-        let outcome = engine.ask_field(&case.question, &field).unwrap();
+        let outcome = engine
+            .ask_in(&case.question, case.section.as_deref())
+            .unwrap();
+        let outcome = engine.fit(outcome, &field);
         let mut wrong = Vec::new();
         if outcome.status != case.status {
             wrong.push(format!(
@@ -107,6 +114,9 @@ fn run(folder: &Path, seen: &mut BTreeSet<String>) -> Vec<String> {
             if got != answer {
                 wrong.push(format!("answer {got} (want {answer})"));
             }
+        }
+        if outcome.value != case.value {
+            wrong.push(format!("value {:?} (want {:?})", outcome.value, case.value));
         }
         if let Some(control) = &case.control {
             let got = outcome.citations.first().map(|c| c.control.as_str());
