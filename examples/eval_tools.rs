@@ -8,6 +8,7 @@
 //! cargo run --release --example eval_tools -- fit [--write] # the calibration, fitted on tune
 //! cargo run --release --example eval_tools -- dump FILE     # what the judge saw, tune only
 //! cargo run --release --example eval_tools -- growth        # learning one half, the other scored
+//! cargo run --release --example eval_tools -- corpus [--dump FILE] # every corpus record, scored
 //! ```
 //!
 //! `fit --write` rewrites `src/engine/calibration.toml`; the others only print. Only the
@@ -66,6 +67,11 @@ fn main() {
         Some("curve") => curve(),
         Some("fit") => fit(args.iter().any(|a| a == "--write")),
         Some("growth") => growth(),
+        Some("corpus") => corpus(
+            args.iter()
+                .position(|a| a == "--dump")
+                .and_then(|i| args.get(i + 1)),
+        ),
         Some("dump") => match args.get(1) {
             Some(path) => dump(path),
             None => usage(),
@@ -75,7 +81,9 @@ fn main() {
 }
 
 fn usage() {
-    eprintln!("usage: eval_tools score | sweep | rank | curve | fit [--write] | dump FILE");
+    eprintln!(
+        "usage: eval_tools score | sweep | rank | curve | fit [--write] | dump FILE | growth | corpus [--dump FILE]"
+    );
     std::process::exit(2);
 }
 
@@ -275,4 +283,78 @@ fn logistic(xs: &[Vec<f64>], ys: &[f64]) -> (Vec<f64>, f64) {
     let raw: Vec<f64> = (0..k).map(|j| w[j] / sd[j]).collect();
     let bias = b - (0..k).map(|j| w[j] * mean[j] / sd[j]).sum::<f64>();
     (raw, bias)
+}
+
+/// Scores the engine on every record of the corpus (`fixtures/corpus/`): per record and
+/// averaged over records, with near-miss and off-record gaps apart. `--dump FILE` writes one
+/// JSON line per item with everything the engine saw (for training a judge).
+fn corpus(dump: Option<&String>) {
+    let shared = repo().join("../shared/data");
+    let mut out = String::new();
+    let mut per_record = Vec::new();
+    for record in evalset::corpus::records(&shared) {
+        let dir = tempfile::tempdir().unwrap();
+        evalset::copy_record(&record.root, dir.path());
+        let engine = onrecord::engine::Engine::open(dir.path()).expect("corpus record");
+        let texts: Vec<&str> = record
+            .items
+            .iter()
+            .map(|i| i.labeled.question.as_str())
+            .collect();
+        engine.prepare(&texts).unwrap();
+        let mut score = Score::default();
+        let (mut near, mut near_flagged, mut off, mut off_flagged) = (0, 0, 0, 0);
+        for item in &record.items {
+            let o = engine.ask(&item.labeled.question).unwrap();
+            score.add(&item.labeled, &o);
+            let flagged = usize::from(o.status == onrecord::engine::Status::NotOnRecord);
+            match item.gap.as_str() {
+                "near" => (near, near_flagged) = (near + 1, near_flagged + flagged),
+                "off" => (off, off_flagged) = (off + 1, off_flagged + flagged),
+                _ => {}
+            }
+            if dump.is_some() {
+                let line = serde_json::json!({
+                    "record": record.name, "id": item.labeled.id, "source": item.source,
+                    "gap": item.gap, "expect": item.labeled.expect, "answer": item.labeled.answer,
+                    "question": item.labeled.question, "status": o.status.as_str(),
+                    "confidence": o.confidence, "reason": o.reason,
+                    "got": o.answer.map(|a| a.as_str()), "analysis": o.analysis,
+                    "candidates": o.candidates.iter().take(onrecord::engine::judge::CANDIDATES)
+                        .map(|c| serde_json::json!({
+                            "control": c.control,
+                            "answer": engine.record.controls[c.index].answer.as_str(),
+                            "phrasing": c.phrasing,
+                            "phrasing_answer": c.phrasing_answer.map(|a| a.as_str()),
+                        })).collect::<Vec<_>>(),
+                    "features": engine.judge_features(&item.labeled.question, &o),
+                });
+                out.push_str(&line.to_string());
+                out.push('\n');
+            }
+        }
+        println!(
+            "{:>11} ({:>4} items): {}",
+            record.name,
+            record.items.len(),
+            score.line()
+        );
+        println!(
+            "{:>11}   near misses flagged {near_flagged}/{near}, off-record flagged {off_flagged}/{off}",
+            ""
+        );
+        per_record.push(score);
+    }
+    let n = per_record.len().max(1) as f64;
+    let mean = |f: fn(&Score) -> f64| per_record.iter().map(f).sum::<f64>() / n * 100.0;
+    println!(
+        "mean over {} records: right control first {:.1}%, wrong claims {:.1}% of answered, gaps flagged {:.1}%",
+        per_record.len(),
+        mean(Score::top1),
+        mean(Score::wrong),
+        mean(Score::flagged)
+    );
+    if let Some(path) = dump {
+        std::fs::write(path, out).unwrap();
+    }
 }

@@ -32,6 +32,7 @@
 
 pub mod compose;
 pub mod fit;
+pub mod judge;
 pub mod question;
 pub mod retrieve;
 pub mod rules;
@@ -640,6 +641,25 @@ impl Engine {
             }
             _ => outcome,
         }
+    }
+
+    /// The judge's feature vectors of `outcome`'s best candidates for question `text`
+    /// ([`judge::features`]), best first.
+    pub fn judge_features(&self, text: &str, outcome: &Outcome) -> Vec<Vec<f32>> {
+        let Some(analysis) = &outcome.analysis else {
+            return Vec::new();
+        };
+        let question = self.matcher.read(text);
+        let extras: Vec<judge::Extra> = outcome
+            .candidates
+            .iter()
+            .take(judge::CANDIDATES)
+            .map(|c| judge::Extra {
+                answer: self.record.controls[c.index].answer,
+                alignment: self.matcher.alignment(c.index, analysis),
+            })
+            .collect();
+        judge::features(&question, analysis, &outcome.candidates, &extras)
     }
 
     /// Embeds the questions of `texts` in batches ahead of [`Engine::ask`]ing them one by

@@ -434,6 +434,31 @@ impl Matcher {
 
     /// The meaningful words of the question (as `clause` writes them) that the control at
     /// `index` does not use: what a person checks first when that control is proposed.
+    /// How the question's meaningful units align with control `index`: the share of their
+    /// weight the control does not use, how many of them the control does not use though
+    /// another control does, and how many no control uses.
+    pub fn alignment(&self, index: usize, analysis: &Analysis) -> [f32; 3] {
+        let profile = &self.profiles[index];
+        let meaningful: Vec<&SeenUnit> = analysis
+            .units
+            .iter()
+            .filter(|u| u.weight > MEANINGFUL)
+            .collect();
+        let total: f32 = meaningful.iter().map(|u| u.weight).sum();
+        let missing: Vec<&&SeenUnit> = meaningful
+            .iter()
+            .filter(|u| !profile.tokens.contains(&u.token))
+            .collect();
+        let share = if total > 0.0 {
+            missing.iter().map(|u| u.weight).sum::<f32>() / total
+        } else {
+            0.0
+        };
+        let elsewhere = missing.iter().filter(|u| u.in_record).count() as f32;
+        let nowhere = missing.iter().filter(|u| !u.in_record).count() as f32;
+        [share, elsewhere, nowhere]
+    }
+
     pub fn not_covered(&self, index: usize, analysis: &Analysis) -> Vec<String> {
         let profile = &self.profiles[index];
         let missing: Vec<&SeenUnit> = analysis

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod corpus;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -164,6 +166,19 @@ pub fn copy_dir(from: &Path, to: &Path) {
             copy_dir(&path, &dest);
         } else {
             std::fs::copy(&path, &dest).unwrap();
+        }
+    }
+}
+
+/// Copies a record's own files (knowledge, mappings and the files at its root) from `from`
+/// (which may be the repository root) to `to`.
+pub fn copy_record(from: &Path, to: &Path) {
+    for dir in ["knowledge", "mappings"] {
+        copy_dir(&from.join(dir), &to.join(dir));
+    }
+    for file in ["profile.toml", "thesaurus.txt", "not-on-record.toml"] {
+        if from.join(file).is_file() {
+            std::fs::copy(from.join(file), to.join(file)).unwrap();
         }
     }
 }
