@@ -5,6 +5,7 @@
 //! - [`record`]: load `knowledge/` and `mappings/` into plain types, with diagnostics.
 //! - [`catalog`]: the SOC 2 and ISO 27001 catalogs built into the binary.
 //! - [`profile`]: the company profile (`profile.toml`): the facts forms ask for.
+//! - [`providers`]: the providers and subprocessors (`providers.toml`).
 //! - [`check`]: record-quality warnings on top of what loading found.
 //! - [`gaps`]: which framework entries no control covers.
 //! - [`text`]: analysis shared by index and engine: stems, filler, thesaurus concepts.
@@ -63,6 +64,7 @@ pub mod learn;
 pub mod limits;
 pub mod outputs;
 pub mod profile;
+pub mod providers;
 pub mod questionnaire;
 pub mod record;
 pub mod report;
