@@ -122,6 +122,8 @@ pub struct Part {
     pub cite: String,
     /// Who operates it, for a provider's or a shared control.
     pub by: Vec<String>,
+    /// A `shared` control: the company does it together with `by`.
+    pub shared: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -172,9 +174,9 @@ pub struct PreAnswer {
 pub struct Honest {
     pub certifications_held: Vec<String>,
     pub certifications_not_held: Vec<String>,
-    /// Controls answered `no`: recorded as not in place.
-    pub not_in_place: Vec<Cite>,
-    pub partly_in_place: Vec<Cite>,
+    /// Controls answered `no` (a control's answer answers its title asked as a question).
+    pub answered_no: Vec<Cite>,
+    pub answered_partial: Vec<Cite>,
     /// Framework categories no control shown covers, e.g. `SOC 2 Privacy (P)`.
     pub not_covered: Vec<String>,
     pub closing: &'static str,
@@ -224,13 +226,13 @@ pub fn page(record: &Record, audience: Audience) -> TrustPage {
         honest: Honest {
             certifications_held: shown_list(record, audience, "compliance.certifications"),
             certifications_not_held: shown_list(record, audience, "compliance.not_held"),
-            not_in_place: record
+            answered_no: record
                 .controls
                 .iter()
                 .filter(|c| c.answer == Answer::No)
                 .map(cite)
                 .collect(),
-            partly_in_place: record
+            answered_partial: record
                 .controls
                 .iter()
                 .filter(|c| c.answer == Answer::Partial)
@@ -441,6 +443,7 @@ fn matrix(record: &Record) -> Vec<MatrixRow> {
                             Owner::Provider | Owner::Shared => c.providers.clone(),
                             _ => Vec::new(),
                         },
+                        shared: c.owner == Owner::Shared,
                     })
                     .collect()
             };
@@ -453,6 +456,7 @@ fn matrix(record: &Record) -> Vec<MatrixRow> {
                         text: e.title.clone(),
                         cite: e.id.clone(),
                         by: Vec::new(),
+                        shared: false,
                     }),
             );
             MatrixRow {

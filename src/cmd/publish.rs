@@ -10,7 +10,7 @@ use onrecord::publish::{self, Audience, GENERATOR};
 use onrecord::record;
 
 use super::Outcome;
-use crate::cli::Config;
+use crate::cli::{Config, Format};
 
 pub struct PublishArgs {
     pub output: PathBuf,
@@ -77,19 +77,33 @@ pub fn run(config: &Config, args: &PublishArgs) -> Result<Outcome> {
         outputs.set(&path, bytes.into_bytes())?;
     }
     outputs.commit()?;
-    if !config.quiet {
-        eprintln!(
-            "wrote {} and {} ({} audience: {} controls, {} providers, {} pre-answered questions)",
-            dir.join("index.html").display(),
-            dir.join("trust.json").display(),
-            match args.audience {
-                Audience::Public => "public",
-                Audience::Nda => "nda",
-            },
-            page.areas.iter().map(|a| a.controls.len()).sum::<usize>(),
+    let audience = match args.audience {
+        Audience::Public => "public",
+        Audience::Nda => "nda",
+    };
+    let controls: usize = page.areas.iter().map(|a| a.controls.len()).sum();
+    let (index, data) = (dir.join("index.html"), dir.join("trust.json"));
+    match config.format {
+        Format::Json => outln!(
+            "{}",
+            serde_json::json!({
+                "index": index.display().to_string(),
+                "json": data.display().to_string(),
+                "audience": audience,
+                "controls": controls,
+                "providers": page.providers.len(),
+                "pre_answers": page.pre_answers.len(),
+            })
+        )?,
+        _ if config.quiet => {}
+        _ => eprintln!(
+            "wrote {} and {} ({audience} audience: {controls} controls, {} providers, {} \
+             pre-answered questions)",
+            index.display(),
+            data.display(),
             page.providers.len(),
             page.pre_answers.len(),
-        );
+        ),
     }
     Ok(Outcome::Success)
 }
