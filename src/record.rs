@@ -431,7 +431,10 @@ pub fn load(root: &Path, limits: &Limits) -> Result<Loaded> {
                 Some(text) => crate::providers::parse(&text, &mut diagnostics),
                 None => Vec::new(),
             };
-            crate::providers::check_names(&controls, &providers, &mut diagnostics);
+            // A file that did not parse lists nobody: its error is enough.
+            if !providers.is_empty() {
+                crate::providers::check_names(&controls, &providers, &mut diagnostics);
+            }
             providers
         }
         false => Vec::new(),
