@@ -167,6 +167,8 @@ pub struct Cite {
 pub struct PreAnswer {
     pub question: String,
     pub answer: Answer,
+    /// The control's statement: the answer in words, as `fill` writes it.
+    pub statement: String,
     pub control: Cite,
 }
 
@@ -219,6 +221,7 @@ pub fn page(record: &Record, audience: Audience) -> TrustPage {
                 c.authored_questions().map(move |q| PreAnswer {
                     question: q.text.clone(),
                     answer: q.answer.unwrap_or(c.answer),
+                    statement: c.statement.clone(),
                     control: cite(c),
                 })
             })
