@@ -148,6 +148,19 @@ enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+    /// Write the trust page: a static index.html and trust.json generated from the record
+    Publish {
+        /// The directory to write index.html and trust.json into (created if missing)
+        #[arg(short, long, value_name = "DIR", default_value = "trust")]
+        output: PathBuf,
+        /// Who the page is for: public shows only public content; nda adds nda content.
+        /// internal content is never published
+        #[arg(long, value_enum, default_value_t = AudienceArg::Public)]
+        audience: AudienceArg,
+        /// Replace index.html or trust.json even when an earlier publish did not write them
+        #[arg(long)]
+        force: bool,
+    },
     /// Answer one question: answer, statement, citations, confidence, or not on the record
     Ask {
         /// The question, as the customer wrote it
@@ -191,6 +204,12 @@ impl LayoutArgs {
             header_row: self.header_row.map(|r| r - 1),
         }
     }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AudienceArg {
+    Public,
+    Nda,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -263,6 +282,7 @@ pub enum CommandConfig {
         top: usize,
         explain: bool,
     },
+    Publish(crate::cmd::PublishArgs),
 }
 
 impl Config {
@@ -369,6 +389,18 @@ pub fn parse() -> Result<Config, clap::Error> {
             file,
             min_agreement,
             overrides: layout.overrides(),
+        }),
+        Command::Publish {
+            output,
+            audience,
+            force,
+        } => CommandConfig::Publish(crate::cmd::PublishArgs {
+            output,
+            audience: match audience {
+                AudienceArg::Public => onrecord::publish::Audience::Public,
+                AudienceArg::Nda => onrecord::publish::Audience::Nda,
+            },
+            replace: replace(force),
         }),
         Command::Ask {
             question,

@@ -6,8 +6,8 @@
 
 use serde::Serialize;
 
-use crate::catalog::{self, Catalog};
-use crate::record::{Answer, Record};
+use crate::catalog::{self, Catalog, Entry};
+use crate::record::{Answer, Control, Record};
 
 #[derive(Debug, Serialize)]
 pub struct Gap {
@@ -52,6 +52,72 @@ pub fn gaps(record: &Record, only: Option<&str>) -> Vec<FrameworkGaps> {
         .collect()
 }
 
+/// How far the record supports one framework entry, from the answers of the controls mapped
+/// to it. `gaps` counts `Covered` and `Partly` as covered; `publish` shows all five.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Support {
+    /// A `yes` control maps to it.
+    Covered,
+    /// Only `partial` controls (and maybe `no` or `n/a` ones) map to it.
+    Partly,
+    /// Only `no` controls map to it: an honest gap.
+    OnlyNo,
+    /// No control maps to it.
+    Uncovered,
+    /// Only `n/a` controls map to it: declared out of scope.
+    OutOfScope,
+}
+
+impl Support {
+    pub fn is_covered(self) -> bool {
+        matches!(self, Support::Covered | Support::Partly)
+    }
+}
+
+/// One catalog entry with the controls mapped to it, in record order, and its support.
+pub struct EntryCoverage<'a> {
+    pub entry: &'a Entry,
+    pub controls: Vec<&'a Control>,
+    pub support: Support,
+}
+
+/// Every entry of `catalog`, in catalog order, with what the record puts behind it.
+pub fn entry_coverage<'a>(record: &'a Record, catalog: &'a Catalog) -> Vec<EntryCoverage<'a>> {
+    catalog
+        .entries
+        .iter()
+        .map(|entry| {
+            let controls: Vec<&Control> = record
+                .controls
+                .iter()
+                .filter(|c| {
+                    record
+                        .mapping(&c.id)
+                        .is_some_and(|m| m.get(&catalog.key).contains(&entry.id))
+                })
+                .collect();
+            let any = |answer: Answer| controls.iter().any(|c| c.answer == answer);
+            let support = if any(Answer::Yes) {
+                Support::Covered
+            } else if any(Answer::Partial) {
+                Support::Partly
+            } else if controls.is_empty() {
+                Support::Uncovered
+            } else if any(Answer::No) {
+                Support::OnlyNo
+            } else {
+                Support::OutOfScope
+            };
+            EntryCoverage {
+                entry,
+                controls,
+                support,
+            }
+        })
+        .collect()
+}
+
 fn framework_gaps(record: &Record, catalog: &Catalog) -> FrameworkGaps {
     let mut result = FrameworkGaps {
         framework: catalog.key.clone(),
@@ -63,40 +129,27 @@ fn framework_gaps(record: &Record, catalog: &Catalog) -> FrameworkGaps {
         only_na: Vec::new(),
         series: Vec::new(),
     };
-    for entry in &catalog.entries {
-        let behind: Vec<(&str, Answer)> = record
-            .controls
-            .iter()
-            .filter(|c| {
-                record
-                    .mapping(&c.id)
-                    .is_some_and(|m| m.get(&catalog.key).contains(&entry.id))
-            })
-            .map(|c| (c.id.as_str(), c.answer))
-            .collect();
-        let gap = |controls: Vec<String>| Gap {
+    for EntryCoverage {
+        entry,
+        controls,
+        support,
+    } in entry_coverage(record, catalog)
+    {
+        let gap = |answer: Option<Answer>| Gap {
             id: entry.id.clone(),
             title: entry.title.clone(),
-            controls,
-        };
-        let ids = |answer: Answer| {
-            behind
+            controls: controls
                 .iter()
-                .filter(|(_, a)| *a == answer)
-                .map(|(id, _)| id.to_string())
-                .collect()
+                .filter(|c| Some(c.answer) == answer)
+                .map(|c| c.id.clone())
+                .collect(),
         };
-        let covered = behind
-            .iter()
-            .any(|(_, a)| matches!(a, Answer::Yes | Answer::Partial));
-        if covered {
-            result.covered += 1;
-        } else if behind.is_empty() {
-            result.uncovered.push(gap(Vec::new()));
-        } else if behind.iter().any(|(_, a)| *a == Answer::No) {
-            result.only_no.push(gap(ids(Answer::No)));
-        } else {
-            result.only_na.push(gap(ids(Answer::NotApplicable)));
+        let covered = support.is_covered();
+        match support {
+            Support::Covered | Support::Partly => result.covered += 1,
+            Support::Uncovered => result.uncovered.push(gap(None)),
+            Support::OnlyNo => result.only_no.push(gap(Some(Answer::No))),
+            Support::OutOfScope => result.only_na.push(gap(Some(Answer::NotApplicable))),
         }
         if catalog.key == catalog::SOC2 {
             let series = soc2_group(&entry.id);
@@ -112,6 +165,16 @@ fn framework_gaps(record: &Record, catalog: &Catalog) -> FrameworkGaps {
         }
     }
     result
+}
+
+/// The category an entry is summarised under: CC, A, C, PI or P for SOC 2, the theme for
+/// ISO 27001, none for other catalogs.
+pub fn category<'a>(catalog: &Catalog, entry: &'a Entry) -> &'a str {
+    if catalog.key == catalog::SOC2 {
+        soc2_group(&entry.id)
+    } else {
+        &entry.group
+    }
 }
 
 /// SOC 2 criteria are reported by category: CC, A, C, PI, P.

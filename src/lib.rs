@@ -5,6 +5,7 @@
 //! - [`record`]: load `knowledge/` and `mappings/` into plain types, with diagnostics.
 //! - [`catalog`]: the SOC 2 and ISO 27001 catalogs built into the binary.
 //! - [`profile`]: the company profile (`profile.toml`): the facts forms ask for.
+//! - [`providers`]: the providers and subprocessors (`providers.toml`).
 //! - [`check`]: record-quality warnings on top of what loading found.
 //! - [`gaps`]: which framework entries no control covers.
 //! - [`text`]: analysis shared by index and engine: stems, filler, thesaurus concepts.
@@ -26,6 +27,8 @@
 //! - [`report`]: the JSON report and the text that goes into cells.
 //! - [`review`]: the review workbook `fill` writes for a person (rust_xlsxwriter), and its
 //!   decisions read back.
+//! - [`publish`]: the trust page (`onrecord publish`): the record as a static HTML page and
+//!   JSON, filtered by visibility (minijinja, templates in `src/publish/`).
 //! - [`init`]: the files of a starter record (`onrecord init`).
 //! - [`learn`]: those decisions written into the record's files (toml_edit): learned
 //!   phrasings and known gaps.
@@ -38,8 +41,9 @@
 //! first bad line; output order never depends on hash iteration; matching never touches the
 //! filesystem (only `index` does); `coverage` and `eval` answer through `fill::Input`, the
 //! same reading, detection and answering path as `fill`; tantivy is used from `index` only,
-//! calamine from `questionnaire`, toml_edit from `learn`, encoding_rs from `delimited`, zip and quick-xml from `workbook`; no input file is ever opened for writing; no `yes` is answered
-//! without a cited control whose answer is `yes`.
+//! calamine from `questionnaire`, toml_edit from `learn`, minijinja from `publish`, encoding_rs from `delimited`, zip and quick-xml from `workbook`; no input file is ever opened for writing; no `yes` is answered
+//! without a cited control whose answer is `yes`; a published page holds nothing whose
+//! visibility is narrower than its audience.
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 // Data from a file or the command line never meets an unwrap or expect: a bad input is an
@@ -63,6 +67,8 @@ pub mod learn;
 pub mod limits;
 pub mod outputs;
 pub mod profile;
+pub mod providers;
+pub mod publish;
 pub mod questionnaire;
 pub mod record;
 pub mod report;

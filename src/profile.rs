@@ -5,17 +5,18 @@
 //!
 //! Every key is optional. A value is a string, or a list of strings (written joined with
 //! `; `). Unknown tables and keys are warnings with a did-you-mean; a value of another type is
-//! an error.
+//! an error. Any table may also say who may read its values on a published trust page
+//! (`visibility = "public" | "nda" | "internal"`, default `public`).
 
 use std::collections::BTreeMap;
 
 use crate::diag::{Diagnostic, Lines, Suggester};
-use crate::record::question_key;
+use crate::record::{Visibility, question_key};
 
 pub const PROFILE_TOML: &str = "profile.toml";
 
 /// The keys a profile may hold, as `table.key`, with what each is.
-pub const KEYS: [(&str, &str); 15] = [
+pub const KEYS: [(&str, &str); 16] = [
     ("company.name", "the company's name"),
     ("company.website", "its website"),
     ("company.headquarters", "the country of its headquarters"),
@@ -37,12 +38,21 @@ pub const KEYS: [(&str, &str); 15] = [
         "compliance.certifications",
         "certifications and attestations held",
     ),
+    (
+        "compliance.not_held",
+        "certifications and attestations customers ask about that are not held",
+    ),
 ];
+
+/// The key any table may hold besides its values: who may read them on a published page.
+pub const VISIBILITY_KEY: &str = "visibility";
 
 /// A loaded profile: `table.key` → its text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Profile {
     values: BTreeMap<String, String>,
+    /// Table name → its `visibility`, when it has one.
+    visibility: BTreeMap<String, Visibility>,
 }
 
 impl Profile {
@@ -52,6 +62,25 @@ impl Profile {
             .get(key)
             .map(String::as_str)
             .filter(|v| !v.trim().is_empty())
+    }
+
+    /// The values of `table.key` when it is a list (or the one value).
+    pub fn list(&self, key: &str) -> Vec<String> {
+        self.get(key)
+            .map(|v| {
+                v.split("; ")
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Who may read `table.key` on a published page: its table's `visibility`, else public.
+    pub fn visibility(&self, key: &str) -> Visibility {
+        let table = key.split('.').next().unwrap_or(key);
+        self.visibility.get(table).copied().unwrap_or_default()
     }
 
     /// The names the company and its product go by, as a thesaurus line gives them
@@ -152,6 +181,7 @@ pub fn parse(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Profile {
     let keys = Suggester::new(KEYS.iter().map(|(k, _)| *k));
     let table_names = Suggester::new(tables.iter().copied());
     let mut values = BTreeMap::new();
+    let mut visibility = BTreeMap::new();
     for (name, value) in table.get_ref() {
         let Some(inner) = value.as_table() else {
             diagnostics.push(
@@ -181,6 +211,24 @@ pub fn parse(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Profile {
         for (key, value) in inner {
             let full = format!("{name}.{key}");
             let line = line_of(name, key);
+            if key == VISIBILITY_KEY {
+                match value.as_str().and_then(Visibility::parse) {
+                    Some(v) => {
+                        visibility.insert(name.clone(), v);
+                    }
+                    None => diagnostics.push(
+                        Diagnostic::error(
+                            PROFILE_TOML,
+                            line,
+                            format!("`{full}` must be \"public\", \"nda\" or \"internal\""),
+                        )
+                        .with_hint(Some(
+                            "visibility = \"public\" | \"nda\" | \"internal\"".into(),
+                        )),
+                    ),
+                }
+                continue;
+            }
             if !KEYS.iter().any(|(k, _)| *k == full) {
                 diagnostics.push(
                     Diagnostic::warning(PROFILE_TOML, line, format!("unknown key `{full}`"))
@@ -211,7 +259,7 @@ pub fn parse(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Profile {
             values.insert(full, text);
         }
     }
-    Profile { values }
+    Profile { values, visibility }
 }
 
 fn dedup<'a>(items: &[&'a str]) -> Vec<&'a str> {

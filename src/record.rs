@@ -82,6 +82,38 @@ pub enum Owner {
     Shared,
 }
 
+/// Who may read a control or field on a published trust page (`publish`): everyone
+/// (`public`, the default), customers under NDA (`nda`), or only the company (`internal`,
+/// never published). Ordered from the widest audience to the narrowest.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    #[default]
+    Public,
+    Nda,
+    Internal,
+}
+
+pub const VISIBILITIES: [Visibility; 3] =
+    [Visibility::Public, Visibility::Nda, Visibility::Internal];
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Nda => "nda",
+            Visibility::Internal => "internal",
+        }
+    }
+
+    /// The visibility named `word`, if any.
+    pub fn parse(word: &str) -> Option<Visibility> {
+        VISIBILITIES.into_iter().find(|v| v.as_str() == word)
+    }
+}
+
 /// A calendar date as days since 1970-01-01, so ages are a subtraction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Date(pub i64);
@@ -194,6 +226,8 @@ pub struct Control {
     pub reviewed: Option<Date>,
     pub questions: Vec<Phrasing>,
     pub keywords: Vec<String>,
+    /// Who may read it on a published page; `public` unless the control says otherwise.
+    pub visibility: Visibility,
     pub source: Source,
     pub reviewed_line: Option<usize>,
 }
@@ -235,6 +269,8 @@ pub struct Record {
     pub known_gaps: Vec<KnownGap>,
     /// `profile.toml`: the facts forms ask for (empty when the record has none).
     pub profile: crate::profile::Profile,
+    /// `providers.toml`: providers and subprocessors (empty when the record has none).
+    pub providers: Vec<crate::providers::Provider>,
 }
 
 impl Control {
@@ -388,6 +424,21 @@ pub fn load(root: &Path, limits: &Limits) -> Result<Loaded> {
         },
         false => Default::default(),
     };
+    // Not among `files` either: who operates what is for `publish`, not for answering.
+    let providers = match present(root, crate::providers::PROVIDERS_TOML) {
+        true => {
+            let providers = match reader.read(crate::providers::PROVIDERS_TOML, &mut diagnostics)? {
+                Some(text) => crate::providers::parse(&text, &mut diagnostics),
+                None => Vec::new(),
+            };
+            // A file that did not parse lists nobody: its error is enough.
+            if !providers.is_empty() {
+                crate::providers::check_names(&controls, &providers, &mut diagnostics);
+            }
+            providers
+        }
+        false => Vec::new(),
+    };
     Ok(Loaded {
         record: Record {
             root: root.to_path_buf(),
@@ -399,6 +450,7 @@ pub fn load(root: &Path, limits: &Limits) -> Result<Loaded> {
             thesaurus,
             known_gaps,
             profile,
+            providers,
         },
         diagnostics,
     })
@@ -744,6 +796,7 @@ const CONTROL_KEYS: &[&str] = &[
     "reviewed",
     "questions",
     "keywords",
+    "visibility",
 ];
 const REQUIRED_KEYS: &[&str] = &["id", "title", "answer", "statement"];
 /// The keys of a question table, `{ q, answer, learned }`.
@@ -899,6 +952,7 @@ impl KnowledgeFile<'_> {
         let mut reviewed_line = None;
         let mut questions = Vec::new();
         let mut keywords = Vec::new();
+        let mut visibility = Visibility::default();
         // Keys a misspelt key was taken for: not reported missing as well.
         let mut meant = Vec::new();
         for (key, value) in fields.iter() {
@@ -927,6 +981,9 @@ impl KnowledgeFile<'_> {
                 "area" => self.string(&who, name, value).map(|s| area = Some(s)),
                 "evidence" => self.strings(&who, name, value).map(|s| evidence = s),
                 "keywords" => self.strings(&who, name, value).map(|s| keywords = s),
+                "visibility" => self
+                    .word(&who, name, value, &VISIBILITIES, Visibility::as_str)
+                    .map(|v| visibility = v),
                 "reviewed" => {
                     reviewed_line = Some(self.line(value.span()));
                     self.date(&who, name, value, "2026-09-01")
@@ -988,6 +1045,7 @@ impl KnowledgeFile<'_> {
             reviewed,
             questions,
             keywords,
+            visibility,
             source: Source {
                 path: self.path.to_string(),
                 line: id_line,

@@ -26,6 +26,7 @@ mod gaps;
 mod index;
 mod init;
 mod learn;
+mod publish;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -40,6 +41,7 @@ use crate::cli::{CommandConfig, Config, Format};
 pub use coverage::CoverageArgs;
 pub use eval::EvalArgs;
 pub use fill::{FillArgs, Review};
+pub use publish::PublishArgs;
 
 /// Exit codes: 0 success, 1 the check or gate failed, 2 usage error or unreadable input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +66,7 @@ pub fn run(config: &Config) -> Result<Outcome> {
             top,
             explain,
         } => ask::run(config, question, *top, *explain),
+        CommandConfig::Publish(args) => publish::run(config, args),
     }
 }
 

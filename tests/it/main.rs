@@ -26,6 +26,7 @@ mod layouts;
 mod learn;
 mod limits_doc;
 mod loaders;
+mod publish;
 mod q_detect;
 mod q_no_panic;
 mod q_read;
