@@ -6,6 +6,7 @@
 mod ask;
 mod bombs;
 mod check;
+mod corpus;
 mod coverage;
 mod embed;
 mod errors;
