@@ -356,6 +356,24 @@ pub fn discover(cwd: &Path) -> Option<PathBuf> {
         })
 }
 
+/// [`load`], refusing a record with errors: answers and pages come only from a record that
+/// passes `check`.
+pub fn load_passing(root: &Path, limits: &Limits) -> Result<Loaded> {
+    let loaded = load(root, limits)?;
+    let errors = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::diag::Severity::Error)
+        .count();
+    if errors > 0 {
+        anyhow::bail!(
+            "the record at `{}` has {errors} error(s); run `onrecord check` and fix them",
+            root.display()
+        );
+    }
+    Ok(loaded)
+}
+
 /// Loads the record at `root`, reading its files within `limits`. Problems in the files are
 /// diagnostics; only an unreadable record is an error.
 pub fn load(root: &Path, limits: &Limits) -> Result<Loaded> {

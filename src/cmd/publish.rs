@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
-use onrecord::diag::Severity;
 use onrecord::outputs::{Outputs, Replace};
 use onrecord::publish::{self, Audience, GENERATOR};
 use onrecord::record;
@@ -20,19 +19,7 @@ pub struct PublishArgs {
 
 pub fn run(config: &Config, args: &PublishArgs) -> Result<Outcome> {
     let root = config.record()?;
-    let loaded = record::load(root, &config.limits)?;
-    let errors = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    if errors > 0 {
-        bail!(
-            "the record at `{}` has {errors} error(s); a page is published only from a record \
-             that passes: run `onrecord check` and fix them",
-            root.display()
-        );
-    }
+    let loaded = record::load_passing(root, &config.limits)?;
     let record = &loaded.record;
     let page = publish::page(record, args.audience);
     let html = publish::render_html(&page)?;

@@ -54,7 +54,6 @@ pub use signals::{Calibration, Evidence, Thresholds};
 
 use crate::catalog;
 use crate::check::CheckOptions;
-use crate::diag::Severity;
 use crate::fields::Field;
 use crate::index::{Derived, Origin, SearchIndex, fingerprint};
 use crate::limits::Limits;
@@ -195,18 +194,7 @@ impl Engine {
     /// builds) its index.
     pub fn open_with(root: &Path, limits: &Limits) -> Result<Engine> {
         semantic::preload();
-        let loaded = record::load(root, limits)?;
-        let errors = loaded
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .count();
-        if errors > 0 {
-            bail!(
-                "the record at `{}` has {errors} error(s); run `onrecord check` and fix them",
-                root.display()
-            );
-        }
+        let loaded = record::load_passing(root, limits)?;
         let own = profile::with_company_line(
             loaded.record.thesaurus.as_deref().unwrap_or_default(),
             &loaded.record.profile,
