@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::layouts::{CAIQ_LIKE, MERGED_SECTIONS, SIG_LIKE, cells, check};
-use crate::{missing, onrecord, repo, shared};
+use crate::{fill_report, missing, onrecord, repo, shared};
 
 /// A filled workbook and the cells filling wrote into it, `(sheet, row, col) → text`.
 struct Filled {
@@ -208,21 +208,12 @@ fn review_workbook(dir: &Path) -> (PathBuf, usize) {
     let ext = input.extension().unwrap().to_str().unwrap().to_string();
     let output = dir.join(format!("q.answered.{ext}"));
     let report = dir.join("r.json");
-    let run = onrecord(
+    let report = fill_report(
         &repo(),
-        &[
-            "fill",
-            input.to_str().unwrap(),
-            "-o",
-            output.to_str().unwrap(),
-            "--report",
-            report.to_str().unwrap(),
-            "-q",
-        ],
+        &input,
+        &report,
+        &["-o", output.to_str().unwrap(), "-q"],
     );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
     let listed = report["rows"]
         .as_array()
         .unwrap()

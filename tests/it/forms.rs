@@ -10,7 +10,7 @@ use onrecord::fill::{self, Input};
 use onrecord::limits::Limits;
 use onrecord::questionnaire::Overrides;
 
-use crate::{copy_example, onrecord, repo, shared};
+use crate::{copy_example, fill_report, onrecord, repo, shared};
 
 /// A cell's text that claims yes or no: `Yes`, `No.`, `Proposed: Yes. ...`, `N/A`.
 fn claims_yes_no(text: &str) -> bool {
@@ -279,19 +279,7 @@ fn init_gives_a_record_that_checks_and_fills() {
         &q,
     )
     .unwrap();
-    let report = dir.path().join("r.json");
-    let run = onrecord(
-        &record,
-        &[
-            "fill",
-            q.to_str().unwrap(),
-            "--report",
-            report.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(run.code, 0, "{}", run.seen());
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    let report = fill_report(&record, &q, &dir.path().join("r.json"), &[]);
     let mfa = &report["rows"][0];
     assert_eq!(mfa["status"], "answered", "{mfa}");
     assert_eq!(mfa["citations"][0]["control"], "IAM-01");

@@ -133,6 +133,21 @@ pub fn onrecord(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// Runs `onrecord fill INPUT --report REPORT ARGS...` in `dir`, which must succeed, and
+/// returns the report.
+pub fn fill_report(dir: &Path, input: &Path, report: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec![
+        "fill",
+        input.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    let run = onrecord(dir, &all);
+    assert_eq!(run.code, 0, "{}", run.seen());
+    serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap()
+}
+
 /// Compares `actual` with the file at `expected`, or writes it when blessing.
 pub fn assert_snapshot(expected: &Path, actual: &str) {
     if std::env::var_os("ONRECORD_BLESS").is_some() {

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::{onrecord, repo, shared};
+use crate::{fill_report, repo, shared};
 
 const QUESTIONNAIRES: [(&str, &str); 4] = [
     ("hecvat", "hecvat/HECVAT414.xlsx"),
@@ -54,20 +54,7 @@ fn answers_sent_unread_on_real_questionnaires_are_judged_right() {
             "{name}.out.{}",
             input.extension().unwrap().to_str().unwrap()
         ));
-        let run = onrecord(
-            &repo(),
-            &[
-                "fill",
-                input.to_str().unwrap(),
-                "-o",
-                output.to_str().unwrap(),
-                "--report",
-                report.to_str().unwrap(),
-            ],
-        );
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        let report: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let report = fill_report(&repo(), &input, &report, &["-o", output.to_str().unwrap()]);
         for row in report["rows"].as_array().unwrap() {
             // Form fields filled from profile.toml claim no control: forms.rs checks them.
             if row["status"] != "answered" || row["reason"]["code"] == "profile_field" {
