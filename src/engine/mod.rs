@@ -149,10 +149,16 @@ fn decisions(record: &Record) -> HashMap<String, Decided> {
                 );
             }
             Stated::Phrasing(control, phrasing) => {
-                if let (Some(learned), Some(index)) = (
-                    phrasing.learned,
-                    record.controls.iter().position(|c| c.id == control.id),
-                ) {
+                // Only a learned phrasing is a decision. The control is one of the record's
+                // own, so it is found by address.
+                let Some(learned) = phrasing.learned else {
+                    continue;
+                };
+                if let Some(index) = record
+                    .controls
+                    .iter()
+                    .position(|c| std::ptr::eq(c, control))
+                {
                     decided.entry(key).or_insert(Decided::Learned {
                         control: index,
                         answer: phrasing.answer.unwrap_or(control.answer),
@@ -574,12 +580,7 @@ impl Engine {
         let Some(first) = outcome.citations.first() else {
             return Ok(outcome);
         };
-        let tokens = self
-            .record
-            .controls
-            .iter()
-            .position(|c| c.id == first.control)
-            .map(|i| &self.tokens[i]);
+        let tokens = self.matcher.index(&first.control).map(|i| &self.tokens[i]);
         if let Some(objection) = tokens.and_then(|t| context.objection(&first.control, t)) {
             outcome.status = Status::Review;
             outcome.reason = Reason::new(ReasonCode::SectionTopic, objection);
@@ -685,7 +686,7 @@ impl Engine {
         let (Some(analysis), Some(control)) = (&outcome.analysis, self.proposed(outcome)) else {
             return Vec::new();
         };
-        match self.record.controls.iter().position(|c| c.id == control.id) {
+        match self.matcher.index(&control.id) {
             Some(index) => self.matcher.not_covered(index, analysis),
             None => Vec::new(),
         }

@@ -244,6 +244,11 @@ impl Matcher {
         }
     }
 
+    /// The index of the control with id `id`.
+    pub fn index(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
     /// Reads a question against this record's framework ids.
     pub fn read(&self, text: &str) -> Question {
         question::read(text, &self.analyzer, &self.framework, &self.titles)
