@@ -10,6 +10,8 @@
 
 use std::collections::BTreeMap;
 
+use toml::de::{DeTable, DeValue};
+
 use crate::diag::{Diagnostic, Lines, Suggester};
 use crate::record::{Visibility, question_key};
 
@@ -141,8 +143,8 @@ fn strip_legal_suffix(name: &str) -> &str {
 /// Parses `profile.toml`, reporting every problem.
 pub fn parse(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Profile {
     let lines = Lines::new(text);
-    let table: toml::Spanned<toml::Table> = match toml::from_str(text) {
-        Ok(table) => table,
+    let document = match DeTable::parse(text) {
+        Ok(document) => document,
         Err(err) => {
             let line = err.span().map(|s| lines.line_of(s.start)).unwrap_or(0);
             diagnostics.push(
@@ -158,22 +160,6 @@ pub fn parse(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Profile {
             return Profile::default();
         }
     };
-    // Spans are not kept by toml::Table: a key's line is found by searching the text.
-    let line_of = |table: &str, key: &str| -> usize {
-        let mut in_table = false;
-        for (i, line) in text.lines().enumerate() {
-            let t = line.trim();
-            if t.starts_with('[') {
-                in_table = t.trim_matches(['[', ']', ' ']) == table;
-            } else if in_table
-                && t.split('=').next().is_some_and(|k| k.trim() == key)
-                && t.contains('=')
-            {
-                return i + 1;
-            }
-        }
-        0
-    };
     let tables: Vec<&str> = KEYS
         .iter()
         .filter_map(|(k, _)| k.split('.').next())
@@ -182,23 +168,21 @@ pub fn parse(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Profile {
     let table_names = Suggester::new(tables.iter().copied());
     let mut values = BTreeMap::new();
     let mut visibility = BTreeMap::new();
-    for (name, value) in table.get_ref() {
-        let Some(inner) = value.as_table() else {
+    for (name, value) in document.get_ref().iter() {
+        let at = lines.line_of(name.span().start);
+        let name: &str = name.get_ref();
+        let DeValue::Table(inner) = value.get_ref() else {
             diagnostics.push(
                 Diagnostic::error(
                     PROFILE_TOML,
-                    line_of("", name),
+                    at,
                     format!("`{name}` must be a table such as [{name}]"),
                 )
                 .with_hint(table_names.suggest(name)),
             );
             continue;
         };
-        if !tables.contains(&name.as_str()) {
-            let at = text
-                .lines()
-                .position(|l| l.trim() == format!("[{name}]"))
-                .map_or(0, |i| i + 1);
+        if !tables.contains(&name) {
             diagnostics.push(
                 Diagnostic::warning(PROFILE_TOML, at, format!("unknown table [{name}]")).with_hint(
                     table_names
@@ -208,13 +192,18 @@ pub fn parse(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Profile {
             );
             continue;
         }
-        for (key, value) in inner {
+        for (key, value) in inner.iter() {
+            let line = lines.line_of(key.span().start);
+            let key: &str = key.get_ref();
             let full = format!("{name}.{key}");
-            let line = line_of(name, key);
             if key == VISIBILITY_KEY {
-                match value.as_str().and_then(Visibility::parse) {
+                let given = match value.get_ref() {
+                    DeValue::String(s) => Visibility::parse(s),
+                    _ => None,
+                };
+                match given {
                     Some(v) => {
-                        visibility.insert(name.clone(), v);
+                        visibility.insert(name.to_string(), v);
                     }
                     None => diagnostics.push(
                         Diagnostic::error(
@@ -236,25 +225,30 @@ pub fn parse(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Profile {
                 );
                 continue;
             }
-            let text = match value {
-                toml::Value::String(s) => s.trim().to_string(),
-                toml::Value::Array(items) if items.iter().all(toml::Value::is_str) => items
+            let strings = |items: &[toml::Spanned<DeValue>]| -> Option<Vec<String>> {
+                items
                     .iter()
-                    .filter_map(toml::Value::as_str)
-                    .map(str::trim)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                _ => {
-                    diagnostics.push(
-                        Diagnostic::error(
-                            PROFILE_TOML,
-                            line,
-                            format!("`{full}` must be a string or a list of strings"),
-                        )
-                        .with_hint(Some(format!("{key} = \"...\""))),
-                    );
-                    continue;
-                }
+                    .map(|i| match i.get_ref() {
+                        DeValue::String(s) => Some(s.trim().to_string()),
+                        _ => None,
+                    })
+                    .collect()
+            };
+            let text = match value.get_ref() {
+                DeValue::String(s) => Some(s.trim().to_string()),
+                DeValue::Array(items) => strings(items).map(|all| all.join("; ")),
+                _ => None,
+            };
+            let Some(text) = text else {
+                diagnostics.push(
+                    Diagnostic::error(
+                        PROFILE_TOML,
+                        line,
+                        format!("`{full}` must be a string or a list of strings"),
+                    )
+                    .with_hint(Some(format!("{key} = \"...\""))),
+                );
+                continue;
             };
             values.insert(full, text);
         }
