@@ -40,7 +40,7 @@ pub mod section;
 pub mod semantic;
 pub mod signals;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{Result, bail};
@@ -184,10 +184,6 @@ pub struct Engine {
     pub index_origin: Origin,
     /// What people decided in reviews, by question key.
     decisions: HashMap<String, Decided>,
-    /// The tokens each control's title, statement and keywords use, by control index.
-    tokens: Vec<HashSet<String>>,
-    /// Every token of [`Engine::tokens`]: what the record speaks to at all.
-    said: HashSet<String>,
 }
 
 impl Engine {
@@ -234,22 +230,11 @@ impl Engine {
             Some(bytes) => Some(Semantic::decode(bytes, record.controls.len())?),
             None => None,
         };
-        let tokens: Vec<HashSet<String>> = record
-            .controls
-            .iter()
-            .map(|c| {
-                let text = format!("{} {} {}", c.title, c.statement, c.keywords.join(" "));
-                analyzer.document_tokens(&text).into_iter().collect()
-            })
-            .collect();
-        let said = tokens.iter().flatten().cloned().collect();
         let matcher = Matcher::new(&record, analyzer, index);
         let (calibration, thresholds, ranking) = signals::builtin()?;
         let decisions = decisions(&record);
         Ok(Engine {
             decisions,
-            tokens,
-            said,
             record,
             matcher,
             semantic,
@@ -565,8 +550,11 @@ impl Engine {
     /// Answers a questionnaire row: its question read under its section heading, if it has
     /// one ([`section`]); [`Engine::fit`] it to its field afterwards.
     pub fn ask_in(&self, text: &str, heading: Option<&str>) -> Result<Outcome> {
-        let context = heading
-            .and_then(|h| section::Context::read(self.matcher.analyzer(), h, text, &self.said));
+        let context = heading.and_then(|h| {
+            section::Context::read(self.matcher.analyzer(), h, text, |t| {
+                self.matcher.in_record(t)
+            })
+        });
         let Some(context) = context else {
             return self.ask(text);
         };
@@ -580,8 +568,11 @@ impl Engine {
         let Some(first) = outcome.citations.first() else {
             return Ok(outcome);
         };
-        let tokens = self.matcher.index(&first.control).map(|i| &self.tokens[i]);
-        if let Some(objection) = tokens.and_then(|t| context.objection(&first.control, t)) {
+        let objection = self
+            .matcher
+            .index(&first.control)
+            .and_then(|i| context.objection(&first.control, |t| self.matcher.uses(i, t)));
+        if let Some(objection) = objection {
             outcome.status = Status::Review;
             outcome.reason = Reason::new(ReasonCode::SectionTopic, objection);
         }
@@ -596,13 +587,12 @@ impl Engine {
     /// exactly one choice (or states the number) answers it: the field asks no more than
     /// that.
     pub fn fit(&self, outcome: Outcome, field: &Field) -> Outcome {
-        let statements: Vec<String> = outcome
+        let statements: Vec<&str> = outcome
             .citations
             .iter()
             .filter_map(|c| self.record.control(&c.control))
-            .map(|c| c.statement.clone())
+            .map(|c| c.statement.as_str())
             .collect();
-        let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
         let analyzer = self.matcher.analyzer();
         let strong = outcome
             .evidence

@@ -244,6 +244,16 @@ impl Matcher {
         }
     }
 
+    /// Whether control `index` uses `token` in its title, statement, questions or keywords.
+    pub fn uses(&self, index: usize, token: &str) -> bool {
+        self.profiles[index].tokens.contains(token)
+    }
+
+    /// Whether any control of the record uses `token`.
+    pub fn in_record(&self, token: &str) -> bool {
+        self.weights.contains_key(token)
+    }
+
     /// The index of the control with id `id`.
     pub fn index(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).copied()
@@ -330,7 +340,7 @@ impl Matcher {
                     token: u.token.clone(),
                     weight: *w,
                     covered: best.is_some_and(|p| p.tokens.contains(&u.token)),
-                    in_record: self.weights.contains_key(&u.token),
+                    in_record: self.in_record(&u.token),
                 })
                 .collect(),
             framework_ids: framework_ids.clone(),

@@ -16,6 +16,12 @@ use std::collections::HashSet;
 
 use crate::text::{Analyzer, Unit};
 
+/// Whether a text that uses the tokens `uses` says yes to speaks to `unit`: it uses the
+/// unit's token (its concept), or every word of it.
+fn speaks_to(unit: &Unit, uses: impl Fn(&str) -> bool) -> bool {
+    uses(&unit.token) || unit.surface.split(' ').all(&uses)
+}
+
 /// Words by which a question points at its section ("the relevant policies").
 /// ("this solution", "applicable laws" do not: they point at the product or the law.)
 const POINTERS: &[&str] = &["relevant", "these", "such", "above", "aforementioned"];
@@ -34,13 +40,13 @@ pub struct Context {
 }
 
 impl Context {
-    /// The context `heading` gives `question`, given every token the record's controls use
-    /// (`said`); `None` when the heading adds no topic.
+    /// The context `heading` gives `question`, given which tokens some control of the
+    /// record uses (`in_record`); `None` when the heading adds no topic.
     pub fn read(
         analyzer: &Analyzer,
         heading: &str,
         question: &str,
-        said: &HashSet<String>,
+        in_record: impl Fn(&str) -> bool,
     ) -> Option<Context> {
         let asked: HashSet<String> = analyzer
             .question_units(question)
@@ -57,10 +63,7 @@ impl Context {
             .into_iter()
             .filter(|u| u.token.starts_with("syn_") || acronyms.contains(&u.token))
             .filter(|u| !analyzer.is_generic(&u.token) && !asked.contains(&u.token))
-            // A concept is on the record when its token is, or all of its words are.
-            .partition(|u| {
-                said.contains(&u.token) || u.surface.split(' ').all(|stem| said.contains(stem))
-            });
+            .partition(|u| speaks_to(u, &in_record));
         if on_record.is_empty() && off_record.is_empty() {
             return None;
         }
@@ -83,18 +86,16 @@ impl Context {
             .then(|| format!("{question} ({})", self.heading))
     }
 
-    /// Why an answer from a control that uses `tokens` cannot be sent unread, if it cannot.
-    pub fn objection(&self, control: &str, tokens: &HashSet<String>) -> Option<String> {
+    /// Why an answer from `control`, which uses the tokens `uses` says yes to, cannot be
+    /// sent unread, if it cannot.
+    pub fn objection(&self, control: &str, uses: impl Fn(&str) -> bool) -> Option<String> {
         if !self.off_record.is_empty() {
             return Some(format!(
                 "asked under “{}”, a topic the record never speaks to",
                 self.heading
             ));
         }
-        let speaks = |u: &Unit| {
-            tokens.contains(&u.token) || u.surface.split(' ').all(|stem| tokens.contains(stem))
-        };
-        if self.points_at_it && !self.on_record.iter().any(speaks) {
+        if self.points_at_it && !self.on_record.iter().any(|u| speaks_to(u, &uses)) {
             return Some(format!(
                 "asked under “{}”, and `{control}` does not speak to it",
                 self.heading
