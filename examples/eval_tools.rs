@@ -8,7 +8,7 @@
 //! cargo run --release --example eval_tools -- fit [--write] # the calibration, fitted on tune
 //! cargo run --release --example eval_tools -- dump FILE     # what the judge saw, tune only
 //! cargo run --release --example eval_tools -- growth        # learning one half, the other scored
-//! cargo run --release --example eval_tools -- corpus [--dump FILE] # every corpus record, scored
+//! cargo run --release --example eval_tools -- corpus [--dump FILE] [--only RECORD] # corpus records, scored
 //! ```
 //!
 //! `fit --write` rewrites `src/engine/calibration.toml`; the others only print. Only the
@@ -67,11 +67,14 @@ fn main() {
         Some("curve") => curve(),
         Some("fit") => fit(args.iter().any(|a| a == "--write")),
         Some("growth") => growth(),
-        Some("corpus") => corpus(
-            args.iter()
-                .position(|a| a == "--dump")
-                .and_then(|i| args.get(i + 1)),
-        ),
+        Some("corpus") => {
+            let value = |flag: &str| {
+                args.iter()
+                    .position(|a| a == flag)
+                    .and_then(|i| args.get(i + 1))
+            };
+            corpus(value("--dump"), value("--only"))
+        }
         Some("dump") => match args.get(1) {
             Some(path) => dump(path),
             None => usage(),
@@ -82,7 +85,7 @@ fn main() {
 
 fn usage() {
     eprintln!(
-        "usage: eval_tools score | sweep | rank | curve | fit [--write] | dump FILE | growth | corpus [--dump FILE]"
+        "usage: eval_tools score | sweep | rank | curve | fit [--write] | dump FILE | growth | corpus [--dump FILE] [--only RECORD]"
     );
     std::process::exit(2);
 }
@@ -288,11 +291,14 @@ fn logistic(xs: &[Vec<f64>], ys: &[f64]) -> (Vec<f64>, f64) {
 /// Scores the engine on every record of the corpus (`fixtures/corpus/`): per record and
 /// averaged over records, with near-miss and off-record gaps apart. `--dump FILE` writes one
 /// JSON line per item with everything the engine saw (for training a judge).
-fn corpus(dump: Option<&String>) {
+fn corpus(dump: Option<&String>, only: Option<&String>) {
     let shared = repo().join("../shared/data");
     let mut out = String::new();
     let mut per_record = Vec::new();
     for record in evalset::corpus::records(&shared) {
+        if only.is_some_and(|name| *name != record.name) {
+            continue;
+        }
         let dir = tempfile::tempdir().unwrap();
         evalset::copy_record(&record.root, dir.path());
         let engine = onrecord::engine::Engine::open(dir.path()).expect("corpus record");
