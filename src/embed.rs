@@ -1,4 +1,5 @@
-//! Sentence embeddings: all-MiniLM-L6-v2 (sentence-transformers), run by candle on the CPU.
+//! Sentence embeddings: all-MiniLM-L6-v2 (sentence-transformers), fine-tuned on questionnaire
+//! questions and the controls that answer them (`training/biencoder/`), run by candle on the CPU.
 //!
 //! The model's weights (f16, converted to f32 at load), tokenizer and config are built into
 //! the binary from `models/all-minilm-l6-v2/`, so an installed binary needs no file beside it
@@ -38,8 +39,7 @@ const BATCH: usize = 32;
 /// Tokens per forward pass, padding included: long texts go fewer to a batch, since attention
 /// grows with the square of the length (8 texts of 256 tokens: 25 MB per attention tensor).
 const BATCH_TOKENS: usize = BATCH * 64;
-
-/// all-MiniLM-L6-v2, loaded and ready to embed.
+/// The built-in model (all-MiniLM-L6-v2, fine-tuned), loaded and ready to embed.
 pub struct Embedder {
     model: BertModel,
     tokenizer: Tokenizer,

@@ -275,9 +275,9 @@ pub struct Record {
 
 impl Control {
     /// The phrasings that count as words of the control (BM25, the judge's phrasing signal):
-    /// the authored ones. A learned phrasing answers the question it was learned from, and
-    /// for other questions counts only by meaning (the semantic ranking): as words it made
-    /// unseen questions worse (docs/learn.md has the measurement).
+    /// the authored ones. A learned phrasing answers the question it was learned from and no
+    /// other: as words, and then by meaning with the fine-tuned model, it made unseen
+    /// questions worse (docs/learn.md has the measurements).
     pub fn authored_questions(&self) -> impl Iterator<Item = &Phrasing> {
         self.questions.iter().filter(|q| q.learned.is_none())
     }

