@@ -33,12 +33,11 @@ OUT/sentence-transformers/ (f32, for tools/embed_reference.py).
 """
 
 import argparse
-import csv
 import json
 import random
 import shutil
+import sys
 import time
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -48,27 +47,10 @@ from tokenizers import Tokenizer
 from transformers import BertConfig, BertModel
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "training"))
+from corpus import records  # noqa: E402
 SEED = 16
 MAX_LEN = 128
-
-
-def records():
-    """Per record name, per control id: its "title. statement", title and questions."""
-    out = {}
-    with open(REPO / "fixtures/corpus/records.csv") as f:
-        for row in csv.DictReader(f):
-            controls = {}
-            for path in sorted((REPO / row["record"] / "knowledge").glob("*.toml")):
-                with open(path, "rb") as t:
-                    for c in tomllib.load(t).get("control", []):
-                        questions = [q["q"] if isinstance(q, dict) else q for q in c.get("questions", [])]
-                        controls[c["id"]] = {
-                            "doc": f"{c['title']}. {c['statement']}",
-                            "title": c["title"],
-                            "questions": questions,
-                        }
-            out[row["name"]] = controls
-    return out
 
 
 def kept(name):

@@ -11,11 +11,10 @@ feature. Seeded; CPU; needs torch, transformers, safetensors, tokenizers.
 """
 
 import argparse
-import csv
 import json
 import random
+import sys
 import time
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,8 @@ from tokenizers import Tokenizer
 from transformers import BertConfig, BertModel
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "training"))
+from corpus import records  # noqa: E402
 MODEL = REPO / "models/all-minilm-l6-v2"
 SEED = 19
 MAX_LEN = 96
@@ -32,16 +33,7 @@ MAX_LEN = 96
 
 def control_texts():
     """Per record name, per control id: "title. statement"."""
-    out = {}
-    with open(REPO / "fixtures/corpus/records.csv") as f:
-        for row in csv.DictReader(f):
-            texts = {}
-            for path in sorted((REPO / row["record"] / "knowledge").glob("*.toml")):
-                with open(path, "rb") as t:
-                    for c in tomllib.load(t).get("control", []):
-                        texts[c["id"]] = f"{c['title']}. {' '.join(c['statement'].split())}"
-            out[row["name"]] = texts
-    return out
+    return {name: {cid: c["doc"] for cid, c in controls.items()} for name, controls in records().items()}
 
 
 class CrossEncoder(torch.nn.Module):
