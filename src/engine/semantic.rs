@@ -1,12 +1,11 @@
 //! Semantic neighbours: the question's sentence embedding ([`crate::embed`]) against each
 //! control's.
 //!
-//! A control is embedded as its title with its statement, and its title alone; its
-//! similarity to a question is the better of the two. Its `questions`, authored or learned,
-//! are not embedded: short and on the topic, they lifted sibling controls more often than
-//! the right one once the model was fine-tuned (docs/engine.md, "A model fine-tuned on
-//! questionnaires"); the judge reads the authored ones as words (the phrasing signal), and a
-//! learned one answers its own question (docs/learn.md). The control vectors are
+//! A control is embedded as its title with its statement, its title alone, and each of its
+//! authored `questions`; its similarity to a question is the best of those. Learned
+//! questions are not embedded: with the fine-tuned model they lifted sibling controls more
+//! often than the right one (docs/learn.md); a learned one answers its own question. The
+//! control vectors are
 //! derived from the record once and stored with its index (`vectors.bin`, stamped by the
 //! same fingerprint, which covers the model's id), so a run with a warm index embeds only
 //! its questions; after a record change, the vectors of unchanged texts are carried over
@@ -25,7 +24,7 @@ use crate::record::Record;
 pub const FILE: &str = "vectors.bin";
 
 /// Bump when what is embedded per control changes.
-const LAYOUT: &str = "onrecord-vectors-3";
+const LAYOUT: &str = "onrecord-vectors-4";
 
 /// The most texts the per-process memo keeps (about 1.6 KB each).
 const MEMO_LIMIT: usize = 200_000;
@@ -41,6 +40,9 @@ pub fn control_texts(record: &Record) -> Vec<(usize, String)> {
     for (i, control) in record.controls.iter().enumerate() {
         texts.push((i, format!("{}. {}", control.title, control.statement)));
         texts.push((i, control.title.clone()));
+        for q in control.authored_questions() {
+            texts.push((i, q.text.clone()));
+        }
     }
     texts
 }
