@@ -1,8 +1,12 @@
 """The corpus records (`fixtures/corpus/records.csv`) as the training scripts read them."""
 
 import csv
+import random
 import tomllib
 from pathlib import Path
+
+import numpy as np
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -25,3 +29,12 @@ def records():
                         }
             out[row["name"]] = controls
     return out
+
+
+def seeded(seed):
+    """Seeds every generator the scripts use and keeps torch on 2 threads, so that a run is
+    repeatable on the 2-core machine."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.set_num_threads(2)

@@ -40,7 +40,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from tokenizers import Tokenizer
@@ -48,7 +47,7 @@ from transformers import BertConfig, BertModel
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "training"))
-from corpus import records  # noqa: E402
+from corpus import records, seeded  # noqa: E402
 SEED = 16
 MAX_LEN = 128
 
@@ -176,10 +175,7 @@ def main():
     ap.add_argument("--scale", type=float, default=20.0)
     ap.add_argument("--out")
     args = ap.parse_args()
-    random.seed(SEED)
-    np.random.seed(SEED)
-    torch.manual_seed(SEED)
-    torch.set_num_threads(2)
+    seeded(SEED)
     items = [json.loads(line) for line in open(args.dump)]
     recs = records()
     tokenizer = Tokenizer.from_file(str(args.base / "tokenizer.json"))

@@ -25,7 +25,7 @@ from transformers import BertConfig, BertModel
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "training"))
-from corpus import records  # noqa: E402
+from corpus import records, seeded  # noqa: E402
 MODEL = REPO / "models/all-minilm-l6-v2"
 SEED = 19
 MAX_LEN = 96
@@ -96,10 +96,7 @@ def main():
     ap.add_argument("--lr", type=float, default=4e-5)
     ap.add_argument("--save")
     args = ap.parse_args()
-    random.seed(SEED)
-    np.random.seed(SEED)
-    torch.manual_seed(SEED)
-    torch.set_num_threads(2)
+    seeded(SEED)
     items = [json.loads(line) for line in open(args.dump)]
     items = [d for d in items if d["candidates"] and d["reason"]["code"] not in ("profile_field", "form_field")]
     for d in items:
