@@ -35,7 +35,8 @@
 //! - [`coverage`]: CI gates over many questionnaires: totals, stale citations, regressions
 //!   against a baseline.
 //! - [`eval`]: onrecord's answers compared with a questionnaire people answered by hand.
-//! - [`embed`]: sentence embeddings (all-MiniLM-L6-v2 fine-tuned on questionnaires, built in), by candle on the CPU.
+//! - [`embed`]: sentence embeddings (all-MiniLM-L6-v2 fine-tuned on questionnaires, built
+//!   in), by candle on the CPU.
 //!
 //! Invariants: the library never prints (the binary renders); loading never stops at the
 //! first bad line; output order never depends on hash iteration; matching never touches the

@@ -5,11 +5,11 @@
 //! authored `questions`; its similarity to a question is the best of those. Learned
 //! questions are not embedded: with the fine-tuned model they lifted sibling controls more
 //! often than the right one (docs/learn.md); a learned one answers its own question. The
-//! control vectors are
-//! derived from the record once and stored with its index (`vectors.bin`, stamped by the
-//! same fingerprint, which covers the model's id), so a run with a warm index embeds only
-//! its questions; after a record change, the vectors of unchanged texts are carried over
-//! from the previous index, so only the changed texts are embedded. Questions are embedded through a per-process memo: a question asked twice,
+//! control vectors are derived from the record once and stored with its index
+//! (`vectors.bin`, stamped by the same fingerprint, which covers the model's id), so a run
+//! with a warm index embeds only its questions; after a record change, the vectors of
+//! unchanged texts are carried over from the previous index, so only the changed texts are
+//! embedded. Questions are embedded through a per-process memo: a question asked twice,
 //! or by two questionnaires of one `coverage` run, is embedded once.
 
 use std::collections::HashMap;
