@@ -318,22 +318,21 @@ impl Engine {
         let analyzer = self.matcher.analyzer();
         let (mut reading, answer) =
             rules::read_against(question, best, control, |t| analyzer.is_negated(t));
-        let strong = evidence.strength() >= self.thresholds.answer;
-        if strong {
-            // A control of the company's own practice, with no part for the customer.
-            reading.company_only = control.owner == Owner::Company
-                && self
-                    .record
-                    .mapping(&control.id)
-                    .is_none_or(|m| m.get(catalog::CUEC).is_empty());
-            if reading.turned_by_phrasing {
-                reading.flipped_despite = self.matcher.differs_from_phrasing(best, &analysis);
-            }
-            if let Some(part) = &question.second_part {
-                let statement = format!("{}. {}", control.title, control.statement);
-                let missing = self.matcher.part_not_answered(best.index, part, &statement);
-                reading.unanswered_part = (!missing.is_empty()).then(|| (part.clone(), missing));
-            }
+        // What the rules that hold an answer back read, for weak matches too: a row sent to
+        // review says why it needs reading more precisely than that the match is weak.
+        // A control of the company's own practice, with no part for the customer.
+        reading.company_only = control.owner == Owner::Company
+            && self
+                .record
+                .mapping(&control.id)
+                .is_none_or(|m| m.get(catalog::CUEC).is_empty());
+        if reading.turned_by_phrasing {
+            reading.flipped_despite = self.matcher.differs_from_phrasing(best, &analysis);
+        }
+        if let Some(part) = &question.second_part {
+            let statement = format!("{}. {}", control.title, control.statement);
+            let missing = self.matcher.part_not_answered(best.index, part, &statement);
+            reading.unanswered_part = (!missing.is_empty()).then(|| (part.clone(), missing));
         }
         let case = Case {
             question,
@@ -353,16 +352,12 @@ impl Engine {
         if let Some(reason) = rules::first(rules::NOT_ON_RECORD, &case) {
             return not_on_record(analysis, candidates, confidence, Some(evidence), reason);
         }
-        let (status, reason) = if !strong {
-            // Meaning alone choosing the control says more than the match being weak.
-            let reason =
-                rules::semantic_override(&case).unwrap_or_else(|| rules::weak_match(&case));
-            (Status::Review, reason)
-        } else {
-            match rules::first(rules::READ_FIRST, &case) {
-                Some(reason) => (Status::Review, reason),
-                None => (Status::Answered, rules::sent_unread(&case)),
-            }
+        // A rule that holds the answer back says more than the match being weak, so the
+        // rules are read first, whatever the strength.
+        let (status, reason) = match rules::first(rules::READ_FIRST, &case) {
+            Some(reason) => (Status::Review, reason),
+            None if case.strong() => (Status::Answered, rules::sent_unread(&case)),
+            None => (Status::Review, rules::weak_match(&case)),
         };
         let mut cited = vec![best.index];
         if let Some(second) = compose::second_citation(

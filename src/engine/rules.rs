@@ -174,6 +174,23 @@ pub struct Case<'a> {
     pub answer: Answer,
 }
 
+impl Case<'_> {
+    /// The strength at or above which this match is sent unread: the framework bar when it
+    /// came through a framework id the record maps, the answer bar otherwise.
+    pub fn bar(&self) -> f32 {
+        if self.best.by_framework_id {
+            self.thresholds.framework
+        } else {
+            self.thresholds.answer
+        }
+    }
+
+    /// Strong enough to send unread, when no rule holds it back.
+    pub fn strong(&self) -> bool {
+        self.evidence.strength() >= self.bar()
+    }
+}
+
 /// How the question was read against the best control.
 #[derive(Debug, Clone, Default)]
 pub struct Reading {
@@ -525,7 +542,7 @@ pub fn weak_match(c: &Case) -> Reason {
             "`{}` matches with strength {:.2}, below {:.2}: read it first",
             c.control.id,
             c.evidence.strength(),
-            c.thresholds.answer
+            c.bar()
         ),
     )
 }

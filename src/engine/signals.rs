@@ -88,6 +88,9 @@ impl Evidence {
 pub struct Thresholds {
     /// Strength at or above which the answer is sent unread.
     pub answer: f32,
+    /// Strength at or above which an answer through a framework id the record maps is sent
+    /// unread: the record's own mapping says the control addresses it.
+    pub framework: f32,
     /// Confidence below which the question is not on the record.
     pub review: f32,
 }
@@ -181,6 +184,7 @@ pub fn render(calibration: &Calibration, thresholds: &Thresholds) -> String {
         let value = match (section, key) {
             ("[thresholds]", "answer") => Some(thresholds.answer),
             ("[thresholds]", "review") => Some(thresholds.review),
+            ("[thresholds]", "framework") => Some(thresholds.framework),
             ("[calibration]", "bias") => Some(calibration.bias),
             ("[calibration.weights]", k) if !k.is_empty() && !k.starts_with('#') => continue,
             _ => None,

@@ -57,7 +57,7 @@ fn split_expect(text: &str) -> Vec<String> {
 
 /// Items of one file, in whichever of the three formats it has: the corpus's
 /// (`id,source,expect,answer,gap,question`), the eval set's (`id,split,expect,answer,question`)
-/// or HECVAT's decisions (`sheet,row,id,control,answer,note`).
+/// or HECVAT's decisions (`sheet,row,id,control,answer,note`; its form fields left out).
 pub fn read_items(path: &Path, texts: &HashMap<String, String>) -> Vec<Item> {
     let mut reader =
         csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -81,6 +81,11 @@ pub fn read_items(path: &Path, texts: &HashMap<String, String>) -> Vec<Item> {
                 .map(|c| row[c].trim().to_string())
                 .unwrap_or_default()
         };
+        if get("note").starts_with("form field") {
+            // A HECVAT form field (the provider's name, a contact) is filled from
+            // `profile.toml`, not from a control: no item of a judge of control claims.
+            continue;
+        }
         let (source, expect, gap, question, id) = if col("control").is_some() {
             // HECVAT decisions: one item per question id.
             let id = get("id");
@@ -128,7 +133,8 @@ pub fn read_items(path: &Path, texts: &HashMap<String, String>) -> Vec<Item> {
         items.push(Item {
             labeled: Labeled {
                 id,
-                split: "corpus".to_string(),
+                // The eval set's own split (only its `tune` half may be tuned on).
+                split: col("split").map_or_else(|| "corpus".to_string(), |_| get("split")),
                 expect,
                 answer: get("answer"),
                 question,

@@ -308,15 +308,20 @@ fn hecvat_reviewed_rows_are_answered_unread_after_learning() {
             (r[3].to_string(), r[4].to_string()),
         );
     }
-    // Rows the engine once sent unread and a person judged right (real-verdicts.csv) are
-    // decided as judged, when a rule now holds them for review.
+    // Rows the engine once sent unread and a person judged (real-verdicts.csv) are decided
+    // as judged, when a rule or the answer bar now holds them for review: a right one
+    // accepted, a wrong one rejected.
     let mut reader =
         csv::Reader::from_path(repo().join("fixtures/eval/real-verdicts.csv")).unwrap();
     for r in reader.records() {
         let r = r.unwrap();
         let key = (r[1].to_string(), r[2].parse().unwrap());
-        if &r[0] == "hecvat" && &r[6] == "right" && !labels.contains_key(&key) {
-            labels.insert(key, (r[4].to_string(), r[5].to_string()));
+        if &r[0] == "hecvat" && !labels.contains_key(&key) {
+            let decision = match &r[6] {
+                "right" => (r[4].to_string(), r[5].to_string()),
+                _ => ("-".to_string(), String::new()),
+            };
+            labels.insert(key, decision);
         }
     }
     let mut listed = 0;
