@@ -320,7 +320,7 @@ impl Engine {
             rules::read_against(question, best, control, |t| analyzer.is_negated(t));
         // What the rules that hold an answer back read, for weak matches too: a row sent to
         // review says why it needs reading more precisely than that the match is weak.
-        // A control of the company's own practice, with no part for the customer.
+        // First, whether the control is the company's own practice, with no customer part.
         reading.company_only = control.owner == Owner::Company
             && self
                 .record

@@ -2,8 +2,8 @@
 //!
 //! Three tables, read in order:
 //! 1. [`NOT_ON_RECORD`]: whether the record answers the question at all.
-//! 2. [`READ_FIRST`]: whether a match strong enough to send unread must still be read by a
-//!    person: the first rule that applies gives the reason.
+//! 2. [`READ_FIRST`]: why a match on the record must be read by a person, strong enough to
+//!    send unread or not: the first rule that applies gives the reason.
 //! 3. [`AFTER_CITING`]: checks on what is cited (a yes needs a cited yes control; a stale
 //!    record is read first).
 //!
@@ -226,7 +226,8 @@ pub type Rule = fn(&Case) -> Option<Reason>;
 /// quantity the control does not state, it is not on the record.
 pub const NOT_ON_RECORD: &[Rule] = &[low_confidence, quantity_not_stated];
 
-/// Why a match strong enough to send unread must still be read first, in order.
+/// Why a match on the record must be read first, in order: a strong one is held back, and a
+/// weak one gets a more precise reason than `weak_match`.
 pub const READ_FIRST: &[Rule] = &[
     opposite_polarity,
     denied_by_statement,
