@@ -281,7 +281,7 @@ fn bar(write: bool) {
     let mut thresholds = None;
     let mut calibration = None;
     for record in evalset::corpus::records(&shared) {
-        let (_dir, mut engine) = corpus_engine(&record);
+        let (_dir, mut engine) = evalset::corpus::engine(&record);
         let base: Thresholds = engine.thresholds;
         let (mut all, mut tunable) = (Vec::new(), Vec::new());
         for &answer in &BARS {
@@ -392,23 +392,6 @@ fn logistic(xs: &[Vec<f64>], ys: &[f64]) -> (Vec<f64>, f64) {
     (raw, bias)
 }
 
-/// A corpus record's engine, opened on a copy of the record (so that its index is built
-/// outside the repository) with every item's question embedded once.
-fn corpus_engine(
-    record: &evalset::corpus::CorpusRecord,
-) -> (tempfile::TempDir, onrecord::engine::Engine) {
-    let dir = tempfile::tempdir().unwrap();
-    evalset::copy_record(&record.root, dir.path());
-    let engine = onrecord::engine::Engine::open(dir.path()).expect("corpus record");
-    let texts: Vec<&str> = record
-        .items
-        .iter()
-        .map(|i| i.labeled.question.as_str())
-        .collect();
-    engine.prepare(&texts).unwrap();
-    (dir, engine)
-}
-
 /// Scores the engine on every record of the corpus (`fixtures/corpus/`): per record and
 /// averaged over records, with near-miss and off-record gaps apart. `--dump FILE` writes one
 /// JSON line per item with everything the engine saw (for training a judge).
@@ -420,7 +403,7 @@ fn corpus(dump: Option<&String>, only: Option<&String>) {
         if only.is_some_and(|name| *name != record.name) {
             continue;
         }
-        let (_dir, engine) = corpus_engine(&record);
+        let (_dir, engine) = evalset::corpus::engine(&record);
         let mut score = Score::default();
         let (mut near, mut near_flagged, mut off, mut off_flagged) = (0, 0, 0, 0);
         for item in &record.items {

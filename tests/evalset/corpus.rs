@@ -4,7 +4,25 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use super::{Labeled, repo};
+use onrecord::engine::Engine;
+
+use super::{Labeled, copy_record, repo};
+
+/// A record's engine, opened on a scratch copy of the record (so that its index is built
+/// outside the repository; the copy lives as long as the directory) with every item's
+/// question embedded once.
+pub fn engine(record: &CorpusRecord) -> (tempfile::TempDir, Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    copy_record(&record.root, dir.path());
+    let engine = Engine::open(dir.path()).expect("corpus record");
+    let texts: Vec<&str> = record
+        .items
+        .iter()
+        .map(|i| i.labeled.question.as_str())
+        .collect();
+    engine.prepare(&texts).unwrap();
+    (dir, engine)
+}
 
 /// One record of the corpus and its items.
 pub struct CorpusRecord {

@@ -1,14 +1,16 @@
 //! The labeled corpus (`fixtures/corpus/`) keeps what issue 19 asks of it: five records or
 //! more, each passing `check`, at least 2,500 items, at least 30% not answerable, at least
 //! 600 near misses, every label naming a control of its record with a valid answer, and
-//! every real-questionnaire item resolving to its question in `../shared/data`.
+//! every real-questionnaire item resolving to its question in `../shared/data`. And the
+//! engine's scores on the records it was not tuned on stay where they are.
 
 use std::collections::HashSet;
 
 use onrecord::limits::Limits;
 use onrecord::record;
 
-use crate::evalset::corpus::{read_items, real_texts, records};
+use crate::evalset::Score;
+use crate::evalset::corpus::{engine, read_items, real_texts, records};
 use crate::{onrecord, repo, shared, shared_data};
 
 #[test]
@@ -71,4 +73,52 @@ fn the_corpus_holds_enough_of_every_kind_and_every_label_is_sound() {
         let read = read_items(&path, &texts).len();
         assert_eq!(read, rows, "{name}: {} items did not resolve", rows - read);
     }
+}
+
+/// What holds on each record the engine was not tuned on (kestrel's bars are `eval.rs`'s),
+/// measured with `cargo run --release --example eval_tools -- corpus` at the shipped
+/// calibration, less a point: (record, ranked first at least, gaps flagged at least, wrong
+/// claims of rows sent unread at most). The answer bar is chosen on these records, leave one
+/// record out (`eval_tools bar`, docs/engine.md); raise these as the engine improves.
+const RECORD_BARS: [(&str, f64, f64, f64); 4] = [
+    ("marrowline", 0.89, 0.81, 0.07),
+    ("payvane", 0.80, 0.75, 0.03),
+    ("quillon", 0.89, 0.755, 0.09),
+    ("tern", 0.875, 0.755, 0.05),
+];
+
+/// The mean wrong claims over those records, at most (5.0% now; issue 19 asks 3%).
+const MEAN_WRONG: f64 = 0.055;
+
+#[test]
+fn records_the_engine_was_not_tuned_on_keep_their_scores() {
+    if shared("caiq-v4/questions.csv").is_none() {
+        return;
+    }
+    let data = shared_data();
+    let mut wrong = Vec::new();
+    for r in records(&data) {
+        let Some(&(_, ranked, flagged, most_wrong)) =
+            RECORD_BARS.iter().find(|(name, ..)| *name == r.name)
+        else {
+            continue;
+        };
+        let (_dir, engine) = engine(&r);
+        let mut score = Score::default();
+        for item in &r.items {
+            score.add(&item.labeled, &engine.ask(&item.labeled.question).unwrap());
+        }
+        println!("{:>11}: {}", r.name, score.line());
+        assert!(score.ranked() >= ranked, "{}: {}", r.name, score.line());
+        assert!(score.flagged() >= flagged, "{}: {}", r.name, score.line());
+        assert!(score.wrong() <= most_wrong, "{}: {}", r.name, score.line());
+        wrong.push(score.wrong());
+    }
+    assert_eq!(
+        wrong.len(),
+        RECORD_BARS.len(),
+        "a record of RECORD_BARS is missing"
+    );
+    let mean = wrong.iter().sum::<f64>() / wrong.len() as f64;
+    assert!(mean <= MEAN_WRONG, "mean wrong claims {mean:.3}");
 }
