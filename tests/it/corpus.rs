@@ -75,20 +75,21 @@ fn the_corpus_holds_enough_of_every_kind_and_every_label_is_sound() {
     }
 }
 
-/// What holds on each record the engine was not tuned on (kestrel's bars are `eval.rs`'s),
-/// measured with `cargo run --release --example eval_tools -- corpus` at the shipped
-/// calibration, less a point: (record, ranked first at least, gaps flagged at least, wrong
-/// claims of rows sent unread at most). The answer bar is chosen on these records, leave one
-/// record out (`eval_tools bar`, docs/engine.md); raise these as the engine improves.
-const RECORD_BARS: [(&str, f64, f64, f64); 4] = [
+/// What holds on two records the engine was not tuned on, the two with the most wrong claims
+/// (where honesty slips first; kestrel's bars are `eval.rs`'s, the example record's are
+/// `real_answers.rs`'s and the gates'), measured with `cargo run --release --example
+/// eval_tools -- corpus` at the shipped calibration, less a point: (record, ranked first at
+/// least, gaps flagged at least, wrong claims of rows sent unread at most). Two records, not
+/// all four, to keep CI within its budget (about 40 s here). The answer bar is chosen on every
+/// record, leave one record out (`eval_tools bar`, docs/engine.md); raise these as the engine
+/// improves.
+const RECORD_BARS: [(&str, f64, f64, f64); 2] = [
     ("marrowline", 0.89, 0.81, 0.07),
-    ("payvane", 0.80, 0.75, 0.03),
     ("quillon", 0.89, 0.755, 0.09),
-    ("tern", 0.875, 0.755, 0.05),
 ];
 
-/// The mean wrong claims over those records, at most (5.0% now; issue 19 asks 3%).
-const MEAN_WRONG: f64 = 0.055;
+/// The mean wrong claims over those records, at most (7.1% now; issue 19 asks 3%).
+const MEAN_WRONG: f64 = 0.075;
 
 #[test]
 fn records_the_engine_was_not_tuned_on_keep_their_scores() {
