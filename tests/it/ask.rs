@@ -5,7 +5,7 @@
 use onrecord::engine::{Engine, Outcome, Status};
 use onrecord::record::Answer;
 
-use crate::{copy_example, copy_example_cold, index_dir, onrecord, record_with, repo};
+use crate::{ANSWERED, copy_example, copy_example_cold, index_dir, onrecord, record_with, repo};
 
 #[test]
 fn index_is_built_once_then_reused_and_rebuilt_when_the_record_changes() {
@@ -32,10 +32,7 @@ fn a_corrupt_index_is_rebuilt_silently() {
     let dir = copy_example();
     onrecord(dir.path(), &["index"]);
     std::fs::write(index_dir(dir.path()).join("meta.json"), "{ not json").unwrap();
-    let run = onrecord(
-        dir.path(),
-        &["ask", "Is MFA enforced for all staff accounts?"],
-    );
+    let run = onrecord(dir.path(), &["ask", ANSWERED]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.starts_with("answered: yes"), "{}", run.stdout);
 }
@@ -55,10 +52,7 @@ fn damaged_or_missing_control_vectors_are_rebuilt_silently() {
         "a flipped byte is found by the checksum"
     );
     std::fs::remove_file(index_dir(dir.path()).join("vectors.bin")).unwrap();
-    let run = onrecord(
-        dir.path(),
-        &["ask", "Is MFA enforced for all staff accounts?"],
-    );
+    let run = onrecord(dir.path(), &["ask", ANSWERED]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.starts_with("answered: yes"), "{}", run.stdout);
     assert!(index_dir(dir.path()).join("vectors.bin").is_file());
@@ -76,12 +70,9 @@ fn an_unwritable_index_location_falls_back_to_memory() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("in memory"), "{}", run.stdout);
     assert!(
-        onrecord(
-            dir.path(),
-            &["ask", "Is MFA enforced for all staff accounts?"]
-        )
-        .stdout
-        .starts_with("answered: yes")
+        onrecord(dir.path(), &["ask", ANSWERED])
+            .stdout
+            .starts_with("answered: yes")
     );
 }
 

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::{TODAY, copy_example, index_dir, onrecord, repo};
+use crate::{ANSWERED, TODAY, copy_example, index_dir, onrecord, repo};
 
 /// A scratch directory holding a copy of the bundled csv questionnaire as `q.csv`.
 fn questionnaire() -> (tempfile::TempDir, PathBuf) {
@@ -259,10 +259,7 @@ fn a_deleted_index_file_means_a_rebuild_not_an_error_for_ever() {
     let run = onrecord(record.path(), &["index"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("index built"), "{}", run.stdout);
-    let run = onrecord(
-        record.path(),
-        &["ask", "Is MFA enforced for all staff accounts?"],
-    );
+    let run = onrecord(record.path(), &["ask", ANSWERED]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.starts_with("answered: yes"), "{}", run.stdout);
     let run = onrecord(record.path(), &["index"]);
@@ -278,10 +275,7 @@ fn a_planted_fingerprint_symlink_is_never_written_through() {
     std::os::unix::fs::symlink(victim.path(), record.path().join(".onrecord/fingerprint")).unwrap();
     std::os::unix::fs::symlink(victim.path(), record.path().join(".onrecord/lock-planted"))
         .unwrap();
-    let run = onrecord(
-        record.path(),
-        &["ask", "Is MFA enforced for all staff accounts?"],
-    );
+    let run = onrecord(record.path(), &["ask", ANSWERED]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(std::fs::read_to_string(victim.path()).unwrap(), "precious");
     // A lock symlink makes the index live in memory instead of writing through it.

@@ -46,6 +46,10 @@ pub use evalset::{copy_dir, repo};
 /// The fixed "today" of every test, so staleness never depends on the clock.
 pub const TODAY: &str = "2026-11-23";
 
+/// A question the example record answers unread: the sanity check of the index tests (a
+/// rebuilt, damaged or in-memory index still answers it).
+pub const ANSWERED: &str = "Is MFA enforced for all staff accounts?";
+
 /// `../shared/data` beside the checkout: real questionnaires and workbooks, read in place.
 /// Tests that need it call [`shared`], which skips them on a developer's machine without it
 /// and fails them in CI.
