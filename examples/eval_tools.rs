@@ -278,11 +278,9 @@ fn bar(write: bool) {
     };
     // Per record, per bar: the score over every item, and over the items that may be tuned on.
     let mut scored: Vec<(String, Vec<Score>, Vec<Score>)> = Vec::new();
-    let mut thresholds = None;
-    let mut calibration = None;
+    let (calibration, base, _) = signals::builtin().expect("the built-in calibration");
     for record in evalset::corpus::records(&shared) {
         let (_dir, mut engine) = evalset::corpus::engine(&record);
-        let base: Thresholds = engine.thresholds;
         let (mut all, mut tunable) = (Vec::new(), Vec::new());
         for &answer in &BARS {
             engine.thresholds = Thresholds { answer, ..base };
@@ -307,8 +305,6 @@ fn bar(write: bool) {
                 value(s)
             );
         }
-        thresholds = Some(base);
-        calibration = Some(engine.calibration.clone());
         scored.push((record.name.clone(), all, tunable));
     }
     let best = |records: &[&(String, Vec<Score>, Vec<Score>)]| {
@@ -345,9 +341,9 @@ fn bar(write: bool) {
     if write {
         let thresholds = Thresholds {
             answer: BARS[i],
-            ..thresholds.expect("a record")
+            ..base
         };
-        let text = signals::render(&calibration.expect("a record"), &thresholds);
+        let text = signals::render(&calibration, &thresholds);
         let path = repo().join("src/engine/calibration.toml");
         std::fs::write(&path, text).unwrap();
         println!("wrote {}", path.display());
