@@ -67,10 +67,13 @@ pub enum ReasonCode {
     UnansweredPart,
     /// Asked under a section heading whose topic the answer's control does not speak to.
     SectionTopic,
+    /// A `partial` or `n/a` answer to a question that does not read like the control's title
+    /// or phrasings.
+    QualifiedAnswer,
 }
 
 impl ReasonCode {
-    pub const ALL: [ReasonCode; 27] = [
+    pub const ALL: [ReasonCode; 28] = [
         ReasonCode::StrongMatch,
         ReasonCode::FrameworkId,
         ReasonCode::WeakMatch,
@@ -98,6 +101,7 @@ impl ReasonCode {
         ReasonCode::FormField,
         ReasonCode::UnansweredPart,
         ReasonCode::SectionTopic,
+        ReasonCode::QualifiedAnswer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -129,6 +133,7 @@ impl ReasonCode {
             ReasonCode::FormField => "form_field",
             ReasonCode::UnansweredPart => "unanswered_part",
             ReasonCode::SectionTopic => "section_topic",
+            ReasonCode::QualifiedAnswer => "qualified_answer",
         }
     }
 
@@ -242,6 +247,7 @@ pub const READ_FIRST: &[Rule] = &[
     form_label,
     ambiguous_match,
     semantic_override,
+    qualified_answer,
 ];
 
 /// The first rule of `table` that applies.
@@ -440,6 +446,28 @@ pub fn semantic_override(c: &Case) -> Option<Reason> {
             c.control.id, control.id, other.score, c.best.score
         ),
     ))
+}
+
+/// `partial` says how far a control goes and `n/a` that it does not apply: whether either
+/// holds for what is asked rests on the question's scope, which a match of topic words does
+/// not read ("Will you give us the full pentest report?" against a control that shares a
+/// summary, `partial`, whose answer is `no`). Such an answer is sent unread only when the
+/// question reads like the control's title or one of its phrasings, what the company wrote
+/// the answer for, or names a framework id the record maps. On the corpus (docs/engine.md, "Qualified
+/// answers") every one of the five wrong `partial` and `n/a` answers sent unread was below
+/// [`READS_LIKE`], for nine right ones.
+fn qualified_answer(c: &Case) -> Option<Reason> {
+    let qualified = matches!(c.answer, Answer::Partial | Answer::NotApplicable);
+    (qualified && c.best.phrasing < READS_LIKE && !c.best.by_framework_id).then(|| {
+        Reason::new(
+            ReasonCode::QualifiedAnswer,
+            format!(
+                "`{}` answers `{}`: whether that holds for what is asked is for a reader, since the question does not read like its title or one of its phrasings",
+                c.control.id,
+                c.answer.as_str()
+            ),
+        )
+    })
 }
 
 /// What the question reads as against `control`, and the answer it gets: the answer of a

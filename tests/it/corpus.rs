@@ -75,21 +75,22 @@ fn the_corpus_holds_enough_of_every_kind_and_every_label_is_sound() {
     }
 }
 
-/// What holds on two records the engine was not tuned on, the two with the most wrong claims
-/// (where honesty slips first; kestrel's bars are `eval.rs`'s, the example record's are
-/// `real_answers.rs`'s and the gates'), measured with `cargo run --release --example
+/// What holds on two records the engine was not tuned on: quillon, with the most wrong claims
+/// (where honesty slips first), and marrowline (kestrel's bars are `eval.rs`'s, the example
+/// record's are `real_answers.rs`'s and the gates'), measured with `cargo run --release --example
 /// eval_tools -- corpus` at the shipped calibration, less a point: (record, ranked first at
 /// least, gaps flagged at least, wrong claims of rows sent unread at most). Two records, not
 /// all four, to keep CI within its budget (about 40 s here). The answer bar is chosen on every
 /// record, leave one record out (`eval_tools bar`, docs/engine.md); raise these as the engine
 /// improves.
 const RECORD_BARS: [(&str, f64, f64, f64); 2] = [
-    ("marrowline", 0.89, 0.81, 0.07),
-    ("quillon", 0.89, 0.755, 0.09),
+    ("marrowline", 0.89, 0.81, 0.035),
+    ("quillon", 0.89, 0.755, 0.065),
 ];
 
-/// The mean wrong claims over those records, at most (7.1% now; issue 19 asks 3%).
-const MEAN_WRONG: f64 = 0.075;
+/// The mean wrong claims over those records, at most (3.9% now; 2.7% over all five records;
+/// issue 19 asks 3%).
+const MEAN_WRONG: f64 = 0.045;
 
 #[test]
 fn records_the_engine_was_not_tuned_on_keep_their_scores() {
