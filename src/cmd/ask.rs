@@ -105,12 +105,13 @@ fn render(outcome: &Answered, top: usize, explain: bool) -> String {
         }
         if let Some(e) = &outcome.evidence {
             out.push_str(&format!(
-                "confidence from: score {:.2}, coverage {:.2}, phrasing {:.2}, lead {:.2}, {} units; strength {:.2}\n",
+                "confidence from: score {:.2}, coverage {:.2}, phrasing {:.2}, lead {:.2}, {} units, semantic {:.2}; strength {:.2}\n",
                 e.score,
                 e.coverage,
                 e.phrasing,
                 e.lead,
                 e.units,
+                e.semantic,
                 e.strength()
             ));
         }

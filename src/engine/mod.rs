@@ -312,6 +312,7 @@ impl Engine {
                 .unwrap_or(best.score)
                 .min(signals::LEAD_CAP),
             units: analysis.units.len() as f32,
+            semantic: best.semantic,
         };
         let confidence = (self.calibration.confidence(&evidence) * 100.0).round() / 100.0;
         let control = &self.record.controls[best.index];

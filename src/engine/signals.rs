@@ -30,15 +30,19 @@ pub enum Signal {
     Lead,
     /// How many units the question has: long questions score lower for the same fit.
     Units,
+    /// Its similarity to the question by meaning (sentence embeddings): long questionnaire
+    /// questions whose words a control explains only in part may still mean what it says.
+    Semantic,
 }
 
 impl Signal {
-    pub const ALL: [Signal; 5] = [
+    pub const ALL: [Signal; 6] = [
         Signal::Score,
         Signal::Coverage,
         Signal::Phrasing,
         Signal::Lead,
         Signal::Units,
+        Signal::Semantic,
     ];
 
     pub fn name(self) -> &'static str {
@@ -48,6 +52,7 @@ impl Signal {
             Signal::Phrasing => "phrasing",
             Signal::Lead => "lead",
             Signal::Units => "units",
+            Signal::Semantic => "semantic",
         }
     }
 
@@ -64,6 +69,7 @@ pub struct Evidence {
     pub phrasing: f32,
     pub lead: f32,
     pub units: f32,
+    pub semantic: f32,
 }
 
 impl Evidence {
@@ -79,6 +85,7 @@ impl Evidence {
             Signal::Phrasing => self.phrasing,
             Signal::Lead => self.lead,
             Signal::Units => self.units,
+            Signal::Semantic => self.semantic,
         }
     }
 }
