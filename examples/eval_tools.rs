@@ -21,7 +21,7 @@ mod evalset;
 
 use evalset::{Labeled, Score, batch, eval_engine, evaluate, questions, repo};
 use onrecord::engine::signals::{self, Signal};
-use onrecord::engine::{Ranking, Thresholds};
+use onrecord::engine::{Evidence, Ranking, Thresholds};
 
 /// Five seeded halvings: every decision a reviewer makes on one half learned (as `learn`
 /// writes it, and as plain phrasings, the way a record kept by hand would grow), the other
@@ -227,7 +227,7 @@ const GAPS_FLAGGED: f64 = 0.85;
 
 /// One corpus item's best candidate, as the calibration is fitted on it.
 struct Fitted {
-    signals: Vec<f64>,
+    evidence: Evidence,
     /// The best candidate is a right citation.
     right: bool,
     answerable: bool,
@@ -238,7 +238,15 @@ struct Fitted {
 /// their gaps, which keeps the most right citations (the confidence is rounded to
 /// hundredths, so thresholds end in 5).
 fn calibrate(rows: &[&Fitted]) -> (signals::Calibration, f32) {
-    let xs: Vec<Vec<f64>> = rows.iter().map(|r| r.signals.clone()).collect();
+    let xs: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| {
+            Signal::ALL
+                .iter()
+                .map(|&s| f64::from(r.evidence.get(s)))
+                .collect()
+        })
+        .collect();
     let ys: Vec<f64> = rows.iter().map(|r| f64::from(u8::from(r.right))).collect();
     let (weights, bias) = logistic(&xs, &ys);
     let calibration = signals::Calibration {
@@ -259,16 +267,9 @@ fn calibrate(rows: &[&Fitted]) -> (signals::Calibration, f32) {
 /// The share of `rows`' gaps below `review`, and of their answerable questions whose right
 /// citation is at or above it.
 fn flagged_kept(calibration: &signals::Calibration, review: f32, rows: &[&Fitted]) -> (f64, f64) {
-    let confidence = |r: &Fitted| {
-        let z: f64 = calibration
-            .weights
-            .iter()
-            .zip(&r.signals)
-            .map(|(&(_, w), x)| f64::from(w) * x)
-            .sum::<f64>()
-            + f64::from(calibration.bias);
-        ((1.0 / (1.0 + (-z).exp())) * 100.0).round() / 100.0
-    };
+    // Rounded to hundredths, as the engine reports and compares it.
+    let confidence =
+        |r: &Fitted| f64::from((calibration.confidence(&r.evidence) * 100.0).round() / 100.0);
     let share = |hits: usize, of: usize| hits as f64 / of.max(1) as f64;
     let gaps: Vec<_> = rows.iter().filter(|r| !r.answerable).collect();
     let answerable: Vec<_> = rows.iter().filter(|r| r.answerable).collect();
@@ -313,10 +314,7 @@ fn fit(write: bool) {
                 continue;
             };
             rows.push(Fitted {
-                signals: Signal::ALL
-                    .iter()
-                    .map(|&s| f64::from(evidence.get(s)))
-                    .collect(),
+                evidence,
                 right: item.labeled.expect.contains(&best.control),
                 answerable: !item.labeled.expect.is_empty(),
             });
