@@ -26,7 +26,8 @@
 //! - A question asked the other way round from the control, about what its statement rules
 //!   out, open, a follow-up, a form label, a single word, a choice of two, about the
 //!   customer's people, or explained as well by a control that answers otherwise, is read
-//!   by a person first.
+//!   by a person first; so is a `partial` or `n/a` answer to a question not asked like the
+//!   control's title or phrasings.
 //! - Never `answered` with `yes` unless a cited control's answer is `yes`.
 //! - A weak match is `review` or `not_on_record`, never an error.
 
