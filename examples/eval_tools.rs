@@ -219,8 +219,6 @@ fn dump(path: &str) {
     std::fs::write(path, out).unwrap();
 }
 
-/// Fits the logistic calibration on the `tune` split (label: the best candidate is a right
-/// citation) and prints it; `--write` puts it in `src/engine/calibration.toml`.
 /// The share of the corpus's gaps that the review threshold flags as not on the record, at
 /// least: issue 19's bar.
 const GAPS_FLAGGED: f64 = 0.85;
@@ -267,9 +265,7 @@ fn calibrate(rows: &[&Fitted]) -> (signals::Calibration, f32) {
 /// The share of `rows`' gaps below `review`, and of their answerable questions whose right
 /// citation is at or above it.
 fn flagged_kept(calibration: &signals::Calibration, review: f32, rows: &[&Fitted]) -> (f64, f64) {
-    // Rounded to hundredths, as the engine reports and compares it.
-    let confidence =
-        |r: &Fitted| f64::from((calibration.confidence(&r.evidence) * 100.0).round() / 100.0);
+    let confidence = |r: &Fitted| f64::from(calibration.reported(&r.evidence));
     let share = |hits: usize, of: usize| hits as f64 / of.max(1) as f64;
     let gaps: Vec<_> = rows.iter().filter(|r| !r.answerable).collect();
     let answerable: Vec<_> = rows.iter().filter(|r| r.answerable).collect();

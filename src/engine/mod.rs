@@ -315,7 +315,7 @@ impl Engine {
             units: analysis.units.len() as f32,
             semantic: best.semantic,
         };
-        let confidence = (self.calibration.confidence(&evidence) * 100.0).round() / 100.0;
+        let confidence = self.calibration.reported(&evidence);
         let control = &self.record.controls[best.index];
         let analyzer = self.matcher.analyzer();
         let (mut reading, answer) =

@@ -453,9 +453,9 @@ pub fn semantic_override(c: &Case) -> Option<Reason> {
 /// not read ("Will you give us the full pentest report?" against a control that shares a
 /// summary, `partial`, whose answer is `no`). Such an answer is sent unread only when the
 /// question reads like the control's title or one of its phrasings, what the company wrote
-/// the answer for, or names a framework id the record maps. On the corpus (docs/engine.md, "Qualified
-/// answers") every one of the five wrong `partial` and `n/a` answers sent unread was below
-/// [`READS_LIKE`], for nine right ones.
+/// the answer for, or names a framework id the record maps. On the corpus (docs/engine.md,
+/// "Qualified answers") every one of the five wrong `partial` and `n/a` answers sent unread
+/// was below [`READS_LIKE`], for nine right ones.
 fn qualified_answer(c: &Case) -> Option<Reason> {
     let qualified = matches!(c.answer, Answer::Partial | Answer::NotApplicable);
     (qualified && c.best.phrasing < READS_LIKE && !c.best.by_framework_id).then(|| {

@@ -120,6 +120,12 @@ impl Calibration {
             + self.bias;
         1.0 / (1.0 + (-z).exp())
     }
+
+    /// The confidence as the engine reports it and compares it with the review threshold:
+    /// rounded to hundredths.
+    pub fn reported(&self, evidence: &Evidence) -> f32 {
+        (self.confidence(evidence) * 100.0).round() / 100.0
+    }
 }
 
 #[derive(Deserialize)]
