@@ -100,11 +100,16 @@ pub struct Ranking {
 #[derive(Debug, Clone, Serialize)]
 pub struct Candidate {
     pub control: String,
-    /// What candidates are ranked by: the judge's score, blended with the semantic
-    /// similarity when the engine has it.
+    /// What candidates are ranked by: the judge's score, or, when the engine has the
+    /// sentence model, `words` blended with the semantic similarity.
     pub rank: f32,
     /// The judge's score: how much of the question the control explains.
     pub score: f32,
+    /// The judge's score without a phrasing taking it over: what the rank blends with the
+    /// semantic similarity, which reads the same phrasings by meaning (docs/engine.md,
+    /// "Sentence embeddings").
+    #[serde(skip)]
+    pub words: f32,
     /// The sentence-embedding similarity of the question to the control's nearest text.
     pub semantic: f32,
     pub coverage: f32,
@@ -318,7 +323,7 @@ impl Matcher {
         if let Some(similarities) = similarities {
             for c in &mut candidates {
                 c.semantic = similarities[c.index];
-                c.rank = (1.0 - ranking.semantic) * c.score + ranking.semantic * c.semantic;
+                c.rank = (1.0 - ranking.semantic) * c.words + ranking.semantic * c.semantic;
             }
         }
         candidates.sort_by(|a, b| {
@@ -383,7 +388,8 @@ impl Matcher {
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(s, a, t)| (s, a, t.clone()))
             .unwrap_or((0.0, None, String::new()));
-        let mut score = (0.8 * coverage + 0.2 * phrasing).max(phrasing);
+        let mut words = 0.8 * coverage + 0.2 * phrasing;
+        let mut score = words.max(phrasing);
         let out_of_scope = units
             .iter()
             .any(|u| profile.out_of_scope.contains(&u.token));
@@ -392,11 +398,13 @@ impl Matcher {
             // is strong evidence on its own; the rest of the question still decides between
             // several such controls.
             score = score.max(0.7 + 0.3 * coverage);
+            words = words.max(0.7 + 0.3 * coverage);
         }
         Candidate {
             control: self.id_of(i),
             rank: score,
             score,
+            words,
             semantic: 0.0,
             coverage,
             denied,

@@ -74,11 +74,12 @@ struct Bars {
 /// just under what the engine holds today on both splits (docs/engine.md, *Answer
 /// quality*), so a drop fails the build. Raise them as the engine improves.
 /// `fresh_ranked`: the words alone rank the right control first for 78.6% (165 of 210) of
-/// the fresh-wording batches, the fine-tuned model 85.2% (179); issue 16 asks for 86.6%.
+/// the fresh-wording batches, the fine-tuned model 86.7% (182, the rank blending the words'
+/// share without a phrasing's take-over); issue 16 asks for 86.6% (+8 points).
 const BARS: Bars = Bars {
     top1: 0.68,
-    ranked: 0.885,
+    ranked: 0.89,
     wrong_claims: 0.04,
     gaps_flagged: 0.81,
-    fresh_ranked: 0.85,
+    fresh_ranked: 0.866,
 };
