@@ -185,6 +185,7 @@ pub fn fingerprint(record: &Record, thesaurus: &str, also: &[&str]) -> String {
     for list in crate::text::BUILTIN_WORD_LISTS {
         feed(list.as_bytes());
     }
+    feed(crate::text::FILLER.join("\n").as_bytes());
     feed(thesaurus.as_bytes());
     for &part in also {
         feed(part.as_bytes());

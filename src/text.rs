@@ -19,8 +19,9 @@ const GENERIC_WORDS: &str = include_str!("generic_words.txt");
 pub const BUILTIN_WORD_LISTS: [&str; 2] = [BUILTIN_THESAURUS, GENERIC_WORDS];
 
 /// Words of questionnaire boilerplate that carry no ask of their own ("Please describe whether
-/// your organization has ..."). Stemmed at start-up like everything else.
-const FILLER: &[&str] = &[
+/// your organization has ..."; CAIQ's "CSP", the questionnaire's name for the one
+/// answering). Stemmed at start-up like everything else; part of the index fingerprint.
+pub const FILLER: &[&str] = &[
     "you",
     "your",
     "yours",
@@ -51,6 +52,8 @@ const FILLER: &[&str] = &[
     "platform",
     "offering",
     "vendor",
+    "csp",
+    "csps",
     "any",
     "all",
     "also",
