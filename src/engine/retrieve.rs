@@ -107,7 +107,7 @@ pub struct Candidate {
     pub score: f32,
     /// The judge's score without a phrasing taking it over: what the rank blends with the
     /// semantic similarity, which reads the same phrasings by meaning (docs/engine.md,
-    /// "Sentence embeddings").
+    /// "The rank reads each phrasing once").
     #[serde(skip)]
     pub words: f32,
     /// The sentence-embedding similarity of the question to the control's nearest text.
@@ -397,8 +397,9 @@ impl Matcher {
             // Naming a criterion the control is mapped to, or a topic it says does not apply,
             // is strong evidence on its own; the rest of the question still decides between
             // several such controls.
-            score = score.max(0.7 + 0.3 * coverage);
-            words = words.max(0.7 + 0.3 * coverage);
+            let floor = 0.7 + 0.3 * coverage;
+            score = score.max(floor);
+            words = words.max(floor);
         }
         Candidate {
             control: self.id_of(i),
