@@ -505,7 +505,7 @@ fn corpus(dump: Option<&String>, only: Option<&String>) {
                     "record": record.name, "id": item.labeled.id, "source": item.source,
                     "gap": item.gap, "expect": item.labeled.expect, "answer": item.labeled.answer,
                     "question": item.labeled.question, "status": o.status.as_str(),
-                    "confidence": o.confidence, "reason": o.reason,
+                    "confidence": o.confidence, "evidence": o.evidence, "reason": o.reason,
                     "got": o.answer.map(|a| a.as_str()), "analysis": o.analysis,
                     "candidates": o.candidates.iter().take(onrecord::engine::judge::CANDIDATES)
                         .map(|c| serde_json::json!({

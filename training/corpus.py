@@ -1,6 +1,7 @@
 """The corpus records (`fixtures/corpus/records.csv`) as the training scripts read them."""
 
 import csv
+import os
 import random
 import tomllib
 from pathlib import Path
@@ -32,9 +33,9 @@ def records():
 
 
 def seeded(seed):
-    """Seeds every generator the scripts use and keeps torch on 2 threads, so that a run is
-    repeatable on the 2-core machine."""
+    """Seeds every generator the scripts use and keeps torch on 2 threads (`TRAIN_THREADS` to
+    run two trainings side by side), so that a run is repeatable on the 2-core machine."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("TRAIN_THREADS", "2")))

@@ -19,7 +19,10 @@ unseen), from:
 - each labeled answerable item: its question's main clause (as the engine embeds it) against
   the "title. statement" of its expected control, with the engine's wrong candidates for that
   item as hard negatives;
-- each control's authored `questions` against its own "title. statement".
+- each control's authored `questions` against its own "title. statement";
+- with `--gaps N`, each question the record does not answer against its first N candidates,
+  with a "none of these" column at similarity `--null` that it is trained to (measured in
+  docs/engine.md, "The gaps in the sentence model's training"; the shipped model has none).
 Batches hold one record's pairs, so the other pairs' controls in the batch are negatives of
 the same company (multiple-negatives ranking loss, scale 20, as sentence-transformers). Word
 embeddings are frozen. Seeded; CPU, 2 threads; about 25 minutes for 2 epochs here.
@@ -119,13 +122,20 @@ def nearest_share(model, tokenizer, items, recs, name):
     return right, len(asked)
 
 
-def pairs(items, recs, hold, negatives):
-    """(record, anchor, positive, [hard negatives]) for training."""
+def pairs(items, recs, hold, negatives, gaps=0):
+    """(record, anchor, positive, [hard negatives]) for training; with `gaps`, also each
+    question the record does not answer, its positive None and the engine's first `gaps`
+    candidates as its negatives."""
     out = []
     for d in items:
-        if d["record"] in hold or not d["expect"]:
+        if d["record"] in hold:
             continue
         controls = recs[d["record"]]
+        if not d["expect"]:
+            if gaps:
+                near = [controls[c["control"]]["doc"] for c in d["candidates"][:gaps] if c["control"] in controls]
+                out.append((d["record"], d["analysis"]["clause"] or d["question"], None, near))
+            continue
         wrong = [c["control"] for c in d["candidates"] if c["control"] not in d["expect"]]
         wrong = [controls[w]["doc"] for w in wrong[:negatives] if w in controls]
         for e in d["expect"][:1]:
@@ -152,9 +162,10 @@ def batches(train, size):
         while group:
             batch, seen, rest = [], set(), []
             for p in group:
-                if len(batch) < size and p[2] not in seen:
+                if len(batch) < size and (p[2] is None or p[2] not in seen):
                     batch.append(p)
-                    seen.add(p[2])
+                    if p[2] is not None:
+                        seen.add(p[2])
                 else:
                     rest.append(p)
             out.append(batch)
@@ -173,6 +184,18 @@ def main():
     ap.add_argument("--negatives", type=int, default=2)
     ap.add_argument("--lr", type=float, default=2e-5)
     ap.add_argument("--scale", type=float, default=20.0)
+    ap.add_argument(
+        "--gaps",
+        type=int,
+        default=0,
+        help="also train on the questions a record does not answer, against their first N candidates",
+    )
+    ap.add_argument(
+        "--null",
+        type=float,
+        default=0.45,
+        help="with --gaps: the similarity of 'none of these', the answer a gap's softmax is trained to",
+    )
     ap.add_argument("--out")
     args = ap.parse_args()
     seeded(SEED)
@@ -185,7 +208,7 @@ def main():
     for name in args.hold:
         r, n = nearest_share(model, tokenizer, items, recs, name)
         print(f"{name} before: nearest by meaning {r}/{n} = {r / n:.3f}", flush=True)
-    train = pairs(items, recs, set(args.hold), args.negatives)
+    train = pairs(items, recs, set(args.hold), args.negatives, args.gaps)
     print(f"{len(train)} training pairs", flush=True)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01)
     plan = [batches(train, args.batch) for _ in range(args.epochs)]
@@ -195,7 +218,7 @@ def main():
     for epoch, plan_epoch in enumerate(plan):
         model.train()
         for batch in plan_epoch:
-            docs = [p[2] for p in batch]
+            docs = [p[2] for p in batch if p[2] is not None]
             index = {t: i for i, t in enumerate(docs)}
             for p in batch:
                 for n in p[3]:
@@ -205,7 +228,12 @@ def main():
             a = model(*tokens(tokenizer, [p[1] for p in batch]))
             c = model(*tokens(tokenizer, docs))
             logits = args.scale * (a @ c.T)
-            loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(batch)))
+            if args.gaps:
+                # A "none of these" column at a fixed similarity: a question the record
+                # answers is trained above it, one it does not below every control.
+                logits = torch.cat([logits, torch.full((len(batch), 1), args.scale * args.null)], 1)
+            target = torch.tensor([index[p[2]] if p[2] is not None else len(docs) for p in batch])
+            loss = torch.nn.functional.cross_entropy(logits, target)
             opt.zero_grad()
             loss.backward()
             opt.step()
