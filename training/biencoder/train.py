@@ -101,6 +101,11 @@ def embed(model, tokenizer, texts, batch=64):
     return out
 
 
+def anchor(item):
+    """What the engine embeds of a question: its main clause, or the whole question."""
+    return item["analysis"]["clause"] or item["question"]
+
+
 def nearest_share(model, tokenizer, items, recs, name):
     """Share of answerable items of record `name` whose expected control is nearest."""
     controls = recs[name]
@@ -114,7 +119,7 @@ def nearest_share(model, tokenizer, items, recs, name):
     doc = embed(model, tokenizer, texts)
     owner = torch.tensor(owner)
     asked = [d for d in items if d["record"] == name and d["expect"]]
-    q = embed(model, tokenizer, [d["analysis"]["clause"] or d["question"] for d in asked])
+    q = embed(model, tokenizer, [anchor(d) for d in asked])
     sims = q @ doc.T
     best = torch.full((len(asked), len(ids)), -2.0)
     best = best.scatter_reduce(1, owner.expand(len(asked), -1), sims, reduce="amax")
@@ -131,16 +136,17 @@ def pairs(items, recs, hold, negatives, gaps=0):
         if d["record"] in hold:
             continue
         controls = recs[d["record"]]
+        text = anchor(d)
         if not d["expect"]:
             if gaps:
                 near = [controls[c["control"]]["doc"] for c in d["candidates"][:gaps] if c["control"] in controls]
-                out.append((d["record"], d["analysis"]["clause"] or d["question"], None, near))
+                out.append((d["record"], text, None, near))
             continue
         wrong = [c["control"] for c in d["candidates"] if c["control"] not in d["expect"]]
         wrong = [controls[w]["doc"] for w in wrong[:negatives] if w in controls]
         for e in d["expect"][:1]:
             if e in controls:
-                out.append((d["record"], d["analysis"]["clause"] or d["question"], controls[e]["doc"], wrong))
+                out.append((d["record"], text, controls[e]["doc"], wrong))
     for name, controls in recs.items():
         if name in hold:
             continue
